@@ -1,0 +1,122 @@
+"""`claimwatch` (== `python -m monitor`): run, poller, worker, check, status.
+
+Bad configuration prints one line naming the key and exits 2, before anything starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from monitor import logs
+from monitor.errors import ClaimwatchError, ConfigError
+from monitor.settings import Settings, load
+
+log = logging.getLogger("claimwatch")
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="claimwatch", description="Watch the news; alert what is new.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", "-c", action="append", type=Path, default=[], metavar="FILE",
+                        help="TOML config; repeat to layer (later files win)")
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", parents=[common], help="everything on one machine: Redis (unless redis_url), poller, workers")
+    sub.add_parser("poller", parents=[common], help="the feed poller alone, against redis_url")
+    w = sub.add_parser("worker", parents=[common], help="one RQ worker, against redis_url")
+    w.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    c = sub.add_parser("check", parents=[common], help="run the pipeline once on a URL or HTML file; change nothing")
+    c.add_argument("target", help="http(s) URL or path of an HTML file")
+    c.add_argument("--explain", action="store_true", help="the verdict on every sentence, and why")
+    c.add_argument("--watch", help="only this watch (default: every watch)")
+    s = sub.add_parser("status", parents=[common], help="feeds, errors, queue depths, recent alerts")
+    s.add_argument("--json", action="store_true")
+    return ap
+
+
+def _redis_url(settings: Settings, required: bool) -> str | None:
+    url = os.environ.get("CLAIMWATCH_REDIS_URL") or settings.service.redis_url
+    if required and not url:
+        raise ConfigError("service.redis_url: required for this command (only `run` starts an embedded Redis)")
+    return url
+
+
+def _worker_module():
+    return importlib.import_module("workers.worker")  # by name: the monitor package never imports workers
+
+
+def _status(settings: Settings, as_json: bool) -> int:
+    from monitor.broker import EmbeddedRedis, connect
+    from monitor.status import collect
+    from monitor.store import Store
+
+    url, embedded = _redis_url(settings, False), None
+    if not url:
+        embedded = EmbeddedRedis(settings.service.data_dir).start()
+        url = embedded.url
+    try:
+        connection = connect(url)
+        report = collect(Store(connection), connection)
+    finally:
+        if embedded:
+            embedded.stop()
+    if as_json:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+        return 0
+    print(f"feeds ({len(report['feeds'])}):")
+    for f in report["feeds"]:
+        state = "GONE" if f["gone"] else (f"{f['errors']} error(s): {f['last_error']}" if f["errors"] else "ok")
+        print(f"  {f['url']}  [{f['last_status'] or '-'}] {state}; next poll in {f['next_poll_in']} s")
+    print("queues: " + ", ".join(f"{k} {v}" for k, v in report["queues"].items()))
+    print(f"pollers alive: {len(report['pollers'])}; workers: {len(report['workers'])}")
+    print("recent alerts:")
+    for a in report["recent_alerts"]:
+        print(f"  {a.get('detected_at', '')}  {a.get('watch', '')}  {a.get('title', '')}  {a.get('url', '')}")
+    if report["dead_letters"]:
+        print("dead letters (deliveries that failed for good):")
+        for d in report["dead_letters"]:
+            print(f"  {d.get('at', '')}  sink {d.get('sink')}: {d.get('error')}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if not args.config:
+            default = Path("config/claimwatch.toml")
+            if not default.is_file():
+                raise ConfigError("no --config given and config/claimwatch.toml not found")
+            args.config = [default]
+        settings = load(args.config)
+        logs.setup(settings.service.log_level, settings.service.log_format, args.command)
+        if args.command == "run":
+            from monitor.service import run
+
+            return run(settings, args.config)
+        if args.command == "poller":
+            from monitor.service import run_poller
+
+            run_poller(settings, _redis_url(settings, True))  # type: ignore[arg-type]
+            return 0
+        if args.command == "worker":
+            return _worker_module().main(settings, _redis_url(settings, True), burst=args.burst)
+        if args.command == "check":
+            check = importlib.import_module("workers.check")
+            return check.main(settings, args.target, explain=args.explain, watch=args.watch,
+                              redis_url=_redis_url(settings, False))
+        if args.command == "status":
+            return _status(settings, args.json)
+    except ConfigError as e:
+        print(f"claimwatch: config error: {e}", file=sys.stderr)
+        return 2
+    except ClaimwatchError as e:
+        print(f"claimwatch: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 2

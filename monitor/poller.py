@@ -1,0 +1,198 @@
+"""Due feeds -> conditional GET -> parse -> watch queries -> seen check -> enqueue one Entry per new item.
+
+Many pollers may share one Redis: a feed is polled only under its lease, and only while it is still
+due once the lease is held (another poller may have just polled and rescheduled it). The next poll
+time is saved before the lease is released. A feed's failure is counted, logged, saved on the feed
+and backed off; it never stops the loop. An entry whose enqueue fails is un-marked as seen and the
+feed's validators are not saved, so the next poll sees the entry again (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import httpx
+
+from monitor import feeds
+from monitor.errors import ClaimwatchError, Gone, TransientError
+from monitor.filters import fold, watch_query
+from monitor.http import afetch, make_async_client, safe_url
+from monitor.models import Entry
+from monitor.schedule import cache_max_age, next_poll
+from monitor.settings import FeedSettings, Settings
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Poller:
+    def __init__(self, settings: Settings, store: Store, enqueue: Callable[[Entry], None], *, ident: str,
+                 client: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time):
+        self.settings, self.store, self.enqueue, self.ident, self.clock = settings, store, enqueue, ident, clock
+        self._client, self._own_client = client, client is None
+        self._feeds = {f.url: f for f in settings.feeds}
+        self._queries = {w.name: watch_query(w) for w in settings.watches}
+        self._max_age = {w.name: w.max_age_days * 86400.0 for w in settings.watches if w.max_age_days}
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = make_async_client(self.settings.network)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # ------------------------------------------------------------------ scheduling
+
+    def sync_feeds(self) -> None:
+        live = [u for u in self._feeds if self.store.feed_state(u).get("gone") != "1"]
+        self.store.register_feeds(live, now=self.clock())
+        self.store.forget_feeds_except(live)
+
+    async def poll_due(self) -> int:
+        due = [self._feeds[u] for u in self.store.due_feeds(self.clock()) if u in self._feeds]
+        limit = asyncio.Semaphore(self.settings.network.concurrency)
+
+        async def one(feed: FeedSettings) -> int:
+            async with limit:
+                return await self._poll(feed, only_if_due=True)
+
+        results = await asyncio.gather(*(one(f) for f in due), return_exceptions=True)
+        for feed, r in zip(due, results, strict=True):
+            if isinstance(r, BaseException):  # Redis trouble mid-poll: the lease expires, the feed stays due
+                log.error("feed %s: poll aborted: %s: %s", feed.name or safe_url(feed.url), type(r).__name__, r)
+        return sum(r for r in results if isinstance(r, int))
+
+    async def poll_feed(self, feed: FeedSettings) -> int:
+        """Poll one feed now (due or not), under its lease; the number of entries enqueued."""
+        return await self._poll(feed, only_if_due=False)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            self.sync_feeds()
+            while not stop.is_set():
+                try:
+                    self.store.heartbeat("poller", self.ident)
+                    await self.poll_due()
+                    upcoming = self.store.next_due()
+                except Exception:  # Redis away, a bug: log, wait, try again
+                    log.exception("poller %s: poll loop failed", self.ident)
+                    upcoming = None
+                wait = 1.0 if upcoming is None else min(1.0, max(0.05, upcoming - self.clock()))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+        finally:
+            await self.aclose()
+
+    # ------------------------------------------------------------------ one feed
+
+    async def _poll(self, feed: FeedSettings, *, only_if_due: bool) -> int:
+        url = feed.url
+        if not self.store.acquire_lease(url, self.ident, self.settings.service.feed_lease):
+            return 0
+        try:
+            due = self.store.due_at(url)
+            if only_if_due and (due is None or due > self.clock()):
+                return 0  # another poller polled it between our due list and our lease
+            self.store.count("feed_poll")
+            state = self.store.feed_state(url)
+            try:
+                return await self._fetch_and_enqueue(feed, state)
+            except ClaimwatchError as e:
+                self._failed(feed, state, e)
+            except Exception as e:  # a bug must not stop the loop or leave the feed due forever
+                log.exception("feed %s: unexpected error", feed.name or safe_url(url))
+                self._failed(feed, state, ClaimwatchError(type(e).__name__, kind="internal"))
+            return 0
+        finally:
+            self.store.release_lease(url, self.ident)
+
+    def _interval(self, feed: FeedSettings) -> float:
+        return feed.interval or self.settings.service.poll_interval
+
+    async def _fetch_and_enqueue(self, feed: FeedSettings, state: dict[str, str]) -> int:
+        conditional = {"If-None-Match": state.get("etag", ""), "If-Modified-Since": state.get("last_modified", "")}
+        resp = await afetch(self.client, feed.url, self.settings.network,
+                            max_bytes=self.settings.network.max_feed_bytes, headers=conditional)
+        now = self.clock()
+        saved = {"last_status": resp.status, "last_ok": now, "errors": 0, "last_error": "",
+                 "etag": resp.headers.get("etag") or state.get("etag", ""),
+                 "last_modified": resp.headers.get("last-modified") or state.get("last_modified", "")}
+        ttl, n = None, 0
+        if resp.status == 304:
+            self.store.count("feed_304")
+        else:
+            parsed = feeds.parse(resp.body, resp.url, resp.headers)
+            n = self._enqueue_items(feed, parsed, now)
+            ttl = parsed.ttl
+            saved |= {"title": parsed.title, "items": len(parsed.items), "problem": parsed.problem or "",
+                      "entries": int(state.get("entries") or 0) + n}
+            if n:
+                self.store.count("entries", n)
+        when = next_poll(now, self._interval(feed), max_age=cache_max_age(resp.headers, now), ttl=ttl,
+                         cap=self.settings.service.max_backoff)
+        self.store.save_feed_state(feed.url, saved | {"next_poll": when}, next_poll=when)
+        return n
+
+    def _watches_for(self, feed: FeedSettings, item: feeds.FeedItem, now: float) -> tuple[str, ...]:
+        folded = fold(f"{item.title}\n{item.summary}")
+        names = feed.watches if feed.watches is not None else list(self._queries)
+        age = _age(item.published, now)
+
+        def too_old(name: str) -> bool:
+            return age is not None and name in self._max_age and age > self._max_age[name]
+
+        return tuple(n for n in names if self._queries[n].matches_folded(folded) and not too_old(n))
+
+    def _enqueue_items(self, feed: FeedSettings, parsed: feeds.ParsedFeed, now: float) -> int:
+        n = 0
+        for item in parsed.items:
+            watches = self._watches_for(feed, item, now)
+            if not watches:
+                continue
+            keys = [f"guid:{item.guid}"] + ([f"url:{item.url}"] if item.url else [])
+            if not self.store.mark_seen(keys):
+                continue
+            entry = Entry(watches=watches, feed_url=feed.url, feed_name=feed.name or parsed.title,
+                          url=item.url or item.link, link=item.link, guid=item.guid, title=item.title,
+                          summary=item.summary, published=item.published, author=item.author)
+            try:
+                self.enqueue(entry)
+            except Exception as e:
+                self.store.unmark_seen(keys)
+                raise TransientError(f"enqueue failed: {type(e).__name__}: {e}", kind="enqueue") from e
+            n += 1
+        return n
+
+    def _failed(self, feed: FeedSettings, state: dict[str, str], e: ClaimwatchError) -> None:
+        now, errors = self.clock(), int(state.get("errors") or 0) + 1
+        name = feed.name or safe_url(feed.url)
+        self.store.count(f"feed_error:{e.kind}")
+        saved: dict[str, object] = {"errors": errors, "last_error": f"{e.kind}: {e}", "last_fail": now}
+        if isinstance(e, Gone) and e.kind == "http_410":
+            log.warning("feed %s is gone (HTTP 410): no longer polled; remove it from the config", name)
+            self.store.save_feed_state(feed.url, saved | {"gone": 1})
+            self.store.unschedule(feed.url)
+            return
+        when = next_poll(now, self._interval(feed), errors=errors, retry_after=getattr(e, "retry_after", None),
+                         cap=self.settings.service.max_backoff)
+        log.warning("feed %s failed (%s: %s); error %d in a row, next try in %.0f s",
+                    name, e.kind, e, errors, when - now)
+        self.store.save_feed_state(feed.url, saved | {"next_poll": when}, next_poll=when)
+
+
+def _age(published: str | None, now: float) -> float | None:
+    if not published:
+        return None
+    try:
+        return now - datetime.fromisoformat(published).timestamp()
+    except ValueError:
+        return None

@@ -1,0 +1,45 @@
+"""The RQ queues, and enqueueing jobs by dotted name (so the poller never imports the workers)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import redis
+from rq import Queue, Retry
+
+from monitor.models import Alert, Entry
+from monitor.store import digest
+
+ENTRIES = "claimwatch-entries"
+ALERTS = "claimwatch-alerts"
+PROCESS_ENTRY = "workers.jobs.process_entry"
+DELIVER_ALERT = "workers.jobs.deliver_alert"
+JOB_TIMEOUT = 300  # seconds one article may take
+RESULT_TTL = 3600
+
+
+def queues(connection: redis.Redis) -> tuple[Queue, Queue]:
+    """(alerts, entries): a worker takes deliveries first so alerts never wait behind articles."""
+    return Queue(ALERTS, connection=connection), Queue(ENTRIES, connection=connection)
+
+
+def entry_job_id(entry: Entry) -> str:
+    return f"entry-{digest(entry.url or entry.guid)}"
+
+
+def enqueue_entry(queue: Queue, entry: Entry) -> None:
+    """One job per entry; the id is deterministic, so a second enqueue of the same entry is a no-op."""
+    job_id = entry_job_id(entry)
+    if queue.fetch_job(job_id) is not None:
+        return
+    queue.enqueue(PROCESS_ENTRY, entry.to_dict(), job_id=job_id, job_timeout=JOB_TIMEOUT,
+                  result_ttl=RESULT_TTL, failure_ttl=7 * 86400, retry=Retry(max=3, interval=[10, 60, 300]))
+
+
+def enqueue_delivery(queue: Queue, alert: Alert, sink: str, attempt: int = 0, delay: float = 0.0) -> None:
+    job_id = f"deliver-{alert.id}-{digest(sink, 4)}-{attempt}"
+    kwargs = dict(job_id=job_id, job_timeout=60, result_ttl=RESULT_TTL, failure_ttl=7 * 86400)
+    if delay > 0:
+        queue.enqueue_in(timedelta(seconds=delay), DELIVER_ALERT, alert.to_dict(), sink, attempt, **kwargs)
+    elif queue.fetch_job(job_id) is None:
+        queue.enqueue(DELIVER_ALERT, alert.to_dict(), sink, attempt, **kwargs)

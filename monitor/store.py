@@ -1,0 +1,265 @@
+"""Every Redis key the service uses, and every atomic operation on them, in one place.
+
+Key layout (prefix ``cw:``)::
+
+    cw:feed:{fh}              hash   feed state: url, etag, last_modified, next_poll, errors, last_error, gone, ...
+    cw:due                    zset   feed url -> next poll time (unix seconds); a gone (410) feed leaves it
+    cw:lease:{fh}             string the poller holding a feed (SET NX PX)
+    cw:seen                   set    "g:{hash}" / "u:{hash}": entries seen, by GUID and canonical URL
+    cw:article:{uh}           hash   article record: url, title, source, published, status, reason, duplicate_of
+    cw:w:{watch}:content      hash   content hash -> url of the first article with that text
+    cw:w:{watch}:lsh:{b}:{h}  set    near-duplicate index: urls whose MinHash band b hashes to h
+    cw:w:{watch}:known        list   JSON sentences the watch knows (seed, accepted articles, alerts)
+    cw:w:{watch}:profile      hash   term -> document frequency of the watch's accepted texts
+    cw:w:{watch}:seeded       hash   seed file -> content hash (seeding is idempotent)
+    cw:w:{watch}:lock         string novelty lock: judge-and-register is atomic per watch
+    cw:alerts                 stream alert log: id, watch, url, title, claims (JSON)
+    cw:alert:{alert_id}       string the alert as JSON (kept 30 days; deliveries are rebuilt from it)
+    cw:delivery:{alert_id}    hash   sink -> "sent" | "failed: reason"
+    cw:dead                   list   JSON deliveries that failed for good
+    cw:stats                  hash   counters (polls, 304s, errors by kind, articles by outcome, alerts by sink)
+    cw:heartbeat:{role}:{id}  string liveness of pollers and workers (expires)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import redis
+
+PREFIX = "cw:"
+
+
+def digest(text: str, n: int = 16) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=n).hexdigest()
+
+
+def _s(v: Any) -> str:
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+
+
+# Mark an entry seen under all its keys unless one of them is already there. KEYS[1] the set.
+_MARK_SEEN = """
+for i, k in ipairs(ARGV) do
+  if redis.call('SISMEMBER', KEYS[1], k) == 1 then return 0 end
+end
+redis.call('SADD', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+# Release a lease only if we still hold it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class Store:
+    """All state the service keeps, behind named operations. Takes a ``redis.Redis`` client."""
+
+    def __init__(self, client: redis.Redis):
+        self.r = client
+        self._mark_seen = client.register_script(_MARK_SEEN)
+        self._release = client.register_script(_RELEASE)
+
+    # ------------------------------------------------------------------ feeds
+
+    @staticmethod
+    def _feed_key(url: str) -> str:
+        return f"{PREFIX}feed:{digest(url)}"
+
+    def feed_state(self, url: str) -> dict[str, str]:
+        return {_s(k): _s(v) for k, v in self.r.hgetall(self._feed_key(url)).items()}
+
+    def save_feed_state(self, url: str, state: Mapping[str, Any], next_poll: float | None = None) -> None:
+        clean = {k: ("" if v is None else str(v)) for k, v in state.items()}
+        clean["url"] = url
+        pipe = self.r.pipeline()
+        pipe.hset(self._feed_key(url), mapping=clean)
+        if next_poll is not None:
+            pipe.zadd(f"{PREFIX}due", {url: next_poll})
+        pipe.execute()
+
+    def register_feeds(self, urls: Iterable[str], now: float | None = None) -> None:
+        """Feeds not yet scheduled become due now; known feeds keep their schedule."""
+        now = time.time() if now is None else now
+        urls = list(urls)
+        if urls:
+            self.r.zadd(f"{PREFIX}due", {u: now for u in urls}, nx=True)
+
+    def forget_feeds_except(self, urls: Iterable[str]) -> None:
+        keep = set(urls)
+        for member in self.r.zrange(f"{PREFIX}due", 0, -1):
+            if _s(member) not in keep:
+                self.r.zrem(f"{PREFIX}due", member)
+
+    def due_feeds(self, now: float, limit: int = 1000) -> list[str]:
+        return [_s(m) for m in self.r.zrangebyscore(f"{PREFIX}due", "-inf", now, start=0, num=limit)]
+
+    def next_due(self) -> float | None:
+        first = self.r.zrange(f"{PREFIX}due", 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    def schedule(self, url: str, when: float) -> None:
+        self.r.zadd(f"{PREFIX}due", {url: when})
+
+    def due_at(self, url: str) -> float | None:
+        """When the feed is due next; None when it is not scheduled (unknown, forgotten or gone)."""
+        score = self.r.zscore(f"{PREFIX}due", url)
+        return None if score is None else float(score)
+
+    def unschedule(self, url: str) -> None:
+        """Stop polling a feed (HTTP 410); its state hash stays for ``status``."""
+        self.r.zrem(f"{PREFIX}due", url)
+
+    def acquire_lease(self, url: str, owner: str, seconds: float) -> bool:
+        return bool(self.r.set(f"{PREFIX}lease:{digest(url)}", owner, nx=True, px=int(seconds * 1000)))
+
+    def release_lease(self, url: str, owner: str) -> None:
+        self._release(keys=[f"{PREFIX}lease:{digest(url)}"], args=[owner])
+
+    def feeds(self) -> list[dict[str, str]]:
+        urls = [_s(m) for m in self.r.zrange(f"{PREFIX}due", 0, -1)]
+        return [self.feed_state(u) | {"url": u} for u in urls]
+
+    # ------------------------------------------------------------------ entries
+
+    def mark_seen(self, keys: Iterable[str]) -> bool:
+        """True when none of the keys (GUID, canonical URL, ...) was seen before; marks them all."""
+        members = [digest(k) for k in keys if k]
+        if not members:
+            return False
+        return bool(self._mark_seen(keys=[f"{PREFIX}seen"], args=members))
+
+    def unmark_seen(self, keys: Iterable[str]) -> None:
+        """Undo ``mark_seen`` (the entry could not be enqueued; the next poll must see it as new)."""
+        members = [digest(k) for k in keys if k]
+        if members:
+            self.r.srem(f"{PREFIX}seen", *members)
+
+    def is_seen(self, key: str) -> bool:
+        return bool(self.r.sismember(f"{PREFIX}seen", digest(key)))
+
+    # ------------------------------------------------------------------ articles
+
+    def save_article(self, url: str, record: Mapping[str, Any]) -> None:
+        clean = {k: ("" if v is None else str(v)) for k, v in record.items()}
+        self.r.hset(f"{PREFIX}article:{digest(url)}", mapping=clean | {"url": url})
+
+    def article(self, url: str) -> dict[str, str]:
+        return {_s(k): _s(v) for k, v in self.r.hgetall(f"{PREFIX}article:{digest(url)}").items()}
+
+    def content_owner(self, watch: str, content_hash: str, url: str) -> str | None:
+        """Register a text's hash; return the url that had it first, if another one did."""
+        key = f"{PREFIX}w:{watch}:content"
+        if self.r.hsetnx(key, content_hash, url):
+            return None
+        owner = _s(self.r.hget(key, content_hash))
+        return None if owner == url else owner
+
+    def lsh_candidates(self, watch: str, bands: Iterable[str]) -> set[str]:
+        pipe = self.r.pipeline()
+        for b in bands:
+            pipe.smembers(f"{PREFIX}w:{watch}:lsh:{b}")
+        return {_s(m) for members in pipe.execute() for m in members}
+
+    def lsh_add(self, watch: str, bands: Iterable[str], doc_id: str) -> None:
+        pipe = self.r.pipeline()
+        for b in bands:
+            pipe.sadd(f"{PREFIX}w:{watch}:lsh:{b}", doc_id)
+        pipe.execute()
+
+    def save_shingles(self, watch: str, doc_id: str, signature: bytes) -> None:
+        self.r.hset(f"{PREFIX}w:{watch}:sig", doc_id, signature)
+
+    def signatures(self, watch: str, doc_ids: Iterable[str]) -> dict[str, bytes]:
+        ids = list(doc_ids)
+        if not ids:
+            return {}
+        values = self.r.hmget(f"{PREFIX}w:{watch}:sig", ids)
+        return {i: v for i, v in zip(ids, values, strict=True) if v is not None}
+
+    # ------------------------------------------------------------------ watch knowledge
+
+    def known(self, watch: str, start: int = 0) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.r.lrange(f"{PREFIX}w:{watch}:known", start, -1)]
+
+    def known_count(self, watch: str) -> int:
+        return int(self.r.llen(f"{PREFIX}w:{watch}:known"))
+
+    def add_known(self, watch: str, items: Iterable[Mapping[str, Any]]) -> None:
+        values = [json.dumps(dict(i), ensure_ascii=False) for i in items]
+        if values:
+            self.r.rpush(f"{PREFIX}w:{watch}:known", *values)
+
+    def add_profile_terms(self, watch: str, terms: Iterable[str]) -> None:
+        pipe = self.r.pipeline()
+        for t in set(terms):
+            pipe.hincrby(f"{PREFIX}w:{watch}:profile", t, 1)
+        pipe.hincrby(f"{PREFIX}w:{watch}:profile", "\0docs", 1)
+        pipe.execute()
+
+    def profile(self, watch: str) -> dict[str, int]:
+        return {_s(k): int(v) for k, v in self.r.hgetall(f"{PREFIX}w:{watch}:profile").items()}
+
+    def seeded(self, watch: str) -> dict[str, str]:
+        return {_s(k): _s(v) for k, v in self.r.hgetall(f"{PREFIX}w:{watch}:seeded").items()}
+
+    def mark_seeded(self, watch: str, name: str, content_hash: str) -> None:
+        self.r.hset(f"{PREFIX}w:{watch}:seeded", name, content_hash)
+
+    def novelty_lock(self, watch: str, timeout: float = 60.0):
+        """A Redis lock (redis-py's) that makes judge-and-register atomic per watch."""
+        return self.r.lock(f"{PREFIX}w:{watch}:lock", timeout=timeout, blocking_timeout=timeout)
+
+    # ------------------------------------------------------------------ alerts
+
+    def log_alert(self, alert: Mapping[str, Any]) -> None:
+        fields = {k: (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in alert.items()}
+        self.r.xadd(f"{PREFIX}alerts", fields, maxlen=10_000, approximate=True)
+
+    def recent_alerts(self, count: int = 10) -> list[dict[str, str]]:
+        out = []
+        for _id, fields in self.r.xrevrange(f"{PREFIX}alerts", count=count):
+            out.append({_s(k): _s(v) for k, v in fields.items()})
+        return out
+
+    def save_alert(self, alert: Mapping[str, Any]) -> None:
+        self.r.set(f"{PREFIX}alert:{alert['id']}", json.dumps(dict(alert), ensure_ascii=False), ex=30 * 86400)
+
+    def saved_alert(self, alert_id: str) -> dict[str, Any] | None:
+        raw = self.r.get(f"{PREFIX}alert:{alert_id}")
+        return json.loads(raw) if raw else None
+
+    def delivered(self, alert_id: str, sink: str) -> bool:
+        return _s(self.r.hget(f"{PREFIX}delivery:{alert_id}", sink) or b"") == "sent"
+
+    def set_delivery(self, alert_id: str, sink: str, status: str) -> None:
+        self.r.hset(f"{PREFIX}delivery:{alert_id}", sink, status)
+
+    def deliveries(self, alert_id: str) -> dict[str, str]:
+        return {_s(k): _s(v) for k, v in self.r.hgetall(f"{PREFIX}delivery:{alert_id}").items()}
+
+    def dead_letter(self, item: Mapping[str, Any]) -> None:
+        self.r.rpush(f"{PREFIX}dead", json.dumps(dict(item), ensure_ascii=False))
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.r.lrange(f"{PREFIX}dead", 0, -1)]
+
+    # ------------------------------------------------------------------ counters and liveness
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.r.hincrby(f"{PREFIX}stats", name, n)
+
+    def stats(self) -> dict[str, int]:
+        return {_s(k): int(v) for k, v in self.r.hgetall(f"{PREFIX}stats").items()}
+
+    def heartbeat(self, role: str, ident: str, ttl: float = 30.0) -> None:
+        self.r.set(f"{PREFIX}heartbeat:{role}:{ident}", str(time.time()), px=int(ttl * 1000))
+
+    def alive(self, role: str) -> list[str]:
+        return [_s(k).rsplit(":", 1)[-1] for k in self.r.scan_iter(f"{PREFIX}heartbeat:{role}:*")]

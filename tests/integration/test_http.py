@@ -1,0 +1,232 @@
+"""monitor.http against real local HTTP servers (loopback only)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import brotli
+import httpx
+import pytest
+
+from monitor import http
+from monitor.errors import ForbiddenAddress, Gone, PermanentError, TooLarge, TransientError
+from monitor.settings import NetworkSettings
+
+LOCAL = NetworkSettings(allow_private_addresses=True, timeout=2.0, max_redirects=3)
+Reply = tuple[int, dict[str, str], bytes]
+
+
+@contextmanager
+def serve(routes: dict[str, Reply | Callable[[BaseHTTPRequestHandler], Reply]]) -> Iterator[tuple[str, list]]:
+    """A threaded HTTP server on 127.0.0.1; yields its base URL and the list of requests it got."""
+    seen: list[tuple[str, dict[str, str]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            parts = urlsplit(self.path)  # absolute-form when we act as a proxy
+            key = parts.path + (f"?{parts.query}" if parts.query else "")
+            seen.append((self.path, dict(self.headers.items())))
+            route = routes.get(key) or routes.get(parts.path) or (404, {}, b"no such route")
+            status, headers, body = route(self) if callable(route) else route
+            try:
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def both(client_net: NetworkSettings, url: str, **kw: Any) -> list[http.Response | Exception]:
+    """The same fetch, sync and async; each outcome (a Response or the error raised)."""
+    out: list[http.Response | Exception] = []
+    with http.make_client(client_net) as c:
+        try:
+            out.append(http.fetch(c, url, client_net, **kw))
+        except Exception as e:
+            out.append(e)
+
+    async def run() -> None:
+        async with http.make_async_client(client_net) as c:
+            try:
+                out.append(await http.afetch(c, url, client_net, **kw))
+            except Exception as e:
+                out.append(e)
+
+    asyncio.run(run())
+    return out
+
+
+def test_plain_gzip_and_brotli_bodies() -> None:
+    data = "<rss>Белгород</rss>".encode() * 100
+    routes: dict[str, Any] = {
+        "/plain": (200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, data),
+        "/gz": (200, {"Content-Encoding": "gzip"}, gzip.compress(data)),
+        "/br": (200, {"Content-Encoding": "br"}, brotli.compress(data)),
+    }
+    with serve(routes) as (base, seen):
+        for path in routes:
+            for r in both(LOCAL, base + path, max_bytes=len(data)):
+                assert isinstance(r, http.Response), r
+                assert (r.status, r.body, r.url) == (200, data, base + path)
+        r = both(LOCAL, base + "/plain", max_bytes=10**6)[0]
+        assert isinstance(r, http.Response) and r.headers["etag"] == '"v1"'
+        assert r.headers["content-type"] == "application/rss+xml"
+    sent = seen[0][1]
+    assert sent["User-Agent"] == LOCAL.user_agent and "br" in sent["Accept-Encoding"]
+
+
+def test_gzip_bomb_is_cut_off_without_inflating() -> None:
+    bomb = gzip.compress(b"\0" * 30_000_000, compresslevel=9)  # ~30 KB on the wire, 30 MB inflated
+    with serve({"/bomb": (200, {"Content-Encoding": "gzip", "Content-Type": "application/xml"}, bomb)}) as (base, _):
+        tracemalloc.start()
+        try:
+            results = both(LOCAL, base + "/bomb", max_bytes=200_000)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert all(isinstance(r, TooLarge) for r in results), results
+    assert peak < 3_000_000, peak  # never anywhere near the 30 MB
+
+
+def test_content_length_over_cap_refused_early() -> None:
+    with serve({"/big": (200, {}, b"x" * 50_000)}) as (base, _):
+        for r in both(LOCAL, base + "/big", max_bytes=10_000):
+            assert isinstance(r, TooLarge) and "Content-Length" in str(r)
+
+
+def test_conditional_get_304() -> None:
+    def feed(h: BaseHTTPRequestHandler) -> Reply:
+        if h.headers.get("If-None-Match") == '"v1"':
+            return 304, {"ETag": '"v1"'}, b""
+        return 200, {"ETag": '"v1"'}, b"<rss/>"
+
+    with serve({"/feed": feed}) as (base, _):
+        conditional = {"If-None-Match": '"v1"', "If-Modified-Since": ""}
+        for r in both(LOCAL, base + "/feed", max_bytes=1000, headers=conditional):
+            assert isinstance(r, http.Response) and (r.status, r.body) == (304, b"")
+
+
+def test_redirects_followed_loops_and_chains_refused() -> None:
+    routes: dict[str, Reply] = {
+        "/old": (301, {"Location": "/mid?x=1"}, b""), "/mid": (302, {"Location": "/new#frag"}, b""),
+        "/new": (200, {}, b"here"),
+        "/a": (302, {"Location": "/b"}, b""), "/b": (307, {"Location": "/a"}, b""),
+        **{f"/r{i}": (302, {"Location": f"/r{i + 1}"}, b"") for i in range(10)},
+        "/nowhere": (302, {}, b""),
+    }
+    with serve(routes) as (base, _):
+        for r in both(LOCAL, base + "/old", max_bytes=100):
+            assert isinstance(r, http.Response) and (r.url, r.body) == (base + "/new", b"here")
+        for r in both(LOCAL, base + "/a", max_bytes=100):
+            assert isinstance(r, PermanentError) and r.kind == "redirect_loop"
+        for r in both(LOCAL, base + "/r0", max_bytes=100):
+            assert isinstance(r, PermanentError) and r.kind == "too_many_redirects"
+        for r in both(LOCAL, base + "/r7", max_bytes=100):  # exactly max_redirects (3) hops: followed
+            assert isinstance(r, Gone) and "/r10" in str(r)
+        for r in both(LOCAL, base + "/nowhere", max_bytes=100):
+            assert isinstance(r, PermanentError) and r.kind == "http_3xx"
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """public.test -> a public address, internal.test -> a private one; everything else as usual."""
+    real = socket.getaddrinfo
+    answers = {"public.test": "93.184.216.34", "internal.test": "10.1.2.3"}
+
+    def fake(host: Any, port: Any, *args: Any, **kw: Any) -> Any:
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port or 80))]
+        return real(host, port, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+@pytest.mark.parametrize("target", ["http://internal.test/admin", "http://10.0.0.7/", "http://169.254.169.254/latest",
+                                    "http://127.0.0.1:1/", "http://[::1]/", "file:///etc/passwd"])
+def test_redirect_to_a_forbidden_address_is_refused(fake_dns: None, target: str) -> None:
+    # The local server plays a proxy: "public.test" passes the guard (public address), the request
+    # reaches the server, whose redirect must be refused before any request goes to the target.
+    strict = NetworkSettings(timeout=2.0)
+    routes: dict[str, Reply] = {"/start": (302, {"Location": target}, b"")}
+    with serve(routes) as (base, seen):
+        with httpx.Client(proxy=base, follow_redirects=False, timeout=2.0) as c, pytest.raises(ForbiddenAddress):
+            http.fetch(c, "http://public.test/start?token=SECRET", strict, max_bytes=100)
+
+        async def run() -> None:
+            async with httpx.AsyncClient(proxy=base, follow_redirects=False, timeout=2.0) as c:
+                with pytest.raises(ForbiddenAddress) as e:
+                    await http.afetch(c, "http://public.test/start?token=SECRET", strict, max_bytes=100)
+                assert "SECRET" not in str(e.value)
+
+        asyncio.run(run())
+    assert [p for p, _ in seen] == ["http://public.test/start?token=SECRET"] * 2  # the target never asked
+
+
+def test_first_hop_to_loopback_refused_without_allow_private() -> None:
+    with serve({"/": (200, {}, b"secret")}) as (base, seen):
+        for r in both(NetworkSettings(), base + "/", max_bytes=100):
+            assert isinstance(r, ForbiddenAddress)
+    assert seen == []
+
+
+def test_status_mapping_over_the_wire() -> None:
+    routes: dict[str, Reply] = {
+        "/429": (429, {"Retry-After": "7"}, b"slow down"),
+        "/503": (503, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, b""),
+        "/500": (500, {}, b""), "/404": (404, {}, b""), "/410": (410, {}, b""), "/403": (403, {}, b""),
+    }
+    expected = {"/429": (TransientError, "http_429"), "/503": (TransientError, "http_503"),
+                "/500": (TransientError, "http_5xx"), "/404": (Gone, "http_404"), "/410": (Gone, "http_410"),
+                "/403": (PermanentError, "http_4xx")}
+    with serve(routes) as (base, _):
+        for path, (error, kind) in expected.items():
+            for r in both(LOCAL, f"{base}{path}?api_key=SECRET", max_bytes=100):
+                assert isinstance(r, error) and r.kind == kind, (path, r)
+                assert "SECRET" not in str(r) and path in str(r)
+        r = both(LOCAL, base + "/429", max_bytes=100)[1]
+        assert isinstance(r, TransientError) and r.retry_after == 7.0
+        r = both(LOCAL, base + "/503", max_bytes=100)[0]
+        assert isinstance(r, TransientError) and r.retry_after == 0.0  # a date in the past
+
+
+def test_timeout_and_refused_connection() -> None:
+    def slow(h: BaseHTTPRequestHandler) -> Reply:
+        time.sleep(1.0)
+        return 200, {}, b"late"
+
+    quick = NetworkSettings(allow_private_addresses=True, timeout=0.2)
+    with serve({"/slow": slow}) as (base, _):
+        for r in both(quick, base + "/slow", max_bytes=100):
+            assert isinstance(r, TransientError) and r.kind == "timeout"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for r in both(quick, f"http://127.0.0.1:{port}/", max_bytes=100):
+        assert isinstance(r, TransientError) and r.kind == "network"

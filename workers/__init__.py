@@ -1,0 +1,1 @@
+"""RQ jobs: one pipeline stage per module (fetch, extract, dedup, relevance, claims, delivery)."""

@@ -1,0 +1,73 @@
+"""Exact and near-duplicate detection of article texts.
+
+Exact: a hash of the folded word sequence. Near: MinHash (datasketch) over word 5-shingles,
+indexed in Redis by LSH bands, so a lookup costs a few set reads whatever the corpus size; the
+Jaccard estimate from the two signatures decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash
+
+from monitor.filters import fold
+from monitor.store import Store, digest
+
+NUM_PERM = 64
+BANDS = 16  # 16 bands of 4 rows: pairs above ~0.6 Jaccard almost always share a band
+ROWS = NUM_PERM // BANDS
+SHINGLE = 5
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def content_hash(text: str) -> str:
+    return digest(" ".join(words(text)))
+
+
+@dataclass(frozen=True)
+class Signature:
+    values: np.ndarray
+
+    def bands(self) -> list[str]:
+        return [f"{b}:{digest(self.values[b * ROWS:(b + 1) * ROWS].tobytes().hex(), 8)}" for b in range(BANDS)]
+
+    def jaccard(self, other: Signature) -> float:
+        return float(np.mean(self.values == other.values))
+
+    def to_bytes(self) -> bytes:
+        return self.values.astype(np.uint64).tobytes()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Signature:
+        return cls(np.frombuffer(raw, dtype=np.uint64))
+
+
+def signature(text: str) -> Signature:
+    ws = words(text)
+    shingles = {" ".join(ws[i:i + SHINGLE]).encode() for i in range(max(1, len(ws) - SHINGLE + 1))}
+    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m.update_batch(list(shingles))
+    return Signature(m.hashvalues.astype(np.uint64))
+
+
+def nearest_copy(store: Store, watch: str, sig: Signature, threshold: float) -> tuple[str | None, float]:
+    """The indexed text most like ``sig``, if its estimated Jaccard reaches ``threshold``."""
+    candidates = store.lsh_candidates(watch, sig.bands())
+    best, best_j = None, 0.0
+    for doc_id, raw in store.signatures(watch, candidates).items():
+        j = sig.jaccard(Signature.from_bytes(raw))
+        if j > best_j:
+            best, best_j = doc_id, j
+    return (best, best_j) if best_j >= threshold else (None, best_j)
+
+
+def index(store: Store, watch: str, doc_id: str, sig: Signature) -> None:
+    store.save_shingles(watch, doc_id, sig.to_bytes())
+    store.lsh_add(watch, sig.bands(), doc_id)

@@ -1,0 +1,94 @@
+"""Deliver one alert to one sink: at least once, never twice once it is known to be sent.
+
+The delivery job (``workers.jobs.deliver_alert``) calls ``deliver()``; on ``TransientError`` it
+re-enqueues itself after ``retry_delay()`` until ``MAX_ATTEMPTS``, then calls ``give_up()``; on
+``PermanentError`` it gives up at once. The alert id is stable across retries, so a receiver can
+drop the rare duplicate (a POST that arrived but whose response was lost) on ``X-Claimwatch-Id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+
+from monitor.errors import ClaimwatchError, PermanentError, TransientError
+from monitor.models import Alert
+from monitor.store import Store
+from workers.sinks.base import Sink
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS: int = 8
+MAX_RETRY_AFTER: float = 3600.0  # a server's Retry-After is honoured up to an hour, even above the cap
+_MESSAGE_MAX = 200
+
+
+def deliver(alert: Alert, sink: Sink, store: Store, client: httpx.Client) -> bool:
+    """Send ``alert`` through ``sink`` unless it was already sent; True when this call sent it.
+
+    Errors (``TransientError``, ``PermanentError``) are counted and propagate to the caller.
+    """
+    if store.delivered(alert.id, sink.name):
+        return False
+    try:
+        sink.send(alert, client)
+    except (TransientError, PermanentError) as e:
+        store.count(f"alerts_failed:{sink.name}:{e.kind}")
+        raise
+    store.set_delivery(alert.id, sink.name, "sent")
+    store.count(f"alerts_sent:{sink.name}")
+    return True
+
+
+def retry_delay(
+    attempt: int,
+    error: TransientError,
+    *,
+    base: float = 1.0,
+    cap: float = 300.0,
+    rng: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before retry number ``attempt`` (0 = the first retry).
+
+    Exponential (``base * 2**attempt``) with ±25 % jitter, at most ``cap``; never less than the
+    server's ``retry_after`` (itself at most an hour).
+    """
+    exponent = min(max(attempt, 0), 63)  # 2**63 * base is far above any cap; avoids float overflow
+    delay = min(cap, base * 2.0**exponent)
+    delay = min(cap, delay * (0.75 + 0.5 * rng()))
+    if error.retry_after is not None and error.retry_after > 0:
+        delay = max(delay, min(error.retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+def _describe(error: Exception) -> tuple[str, str]:
+    """(kind, short message). Only our own errors' messages are quoted: they never hold URLs."""
+    if isinstance(error, ClaimwatchError):
+        message = str(error)
+        if len(message) > _MESSAGE_MAX:
+            message = message[: _MESSAGE_MAX - 1] + "…"
+        return error.kind, message
+    return "error", type(error).__name__
+
+
+def give_up(alert: Alert, sink: Sink, store: Store, error: Exception, attempts: int) -> None:
+    """Record that ``alert`` will not reach ``sink``: its delivery status and a dead letter."""
+    kind, message = _describe(error)
+    store.set_delivery(alert.id, sink.name, f"failed: {kind}")
+    store.dead_letter(
+        {
+            "alert": alert.to_dict(),
+            "sink": sink.name,
+            "error": f"{kind}: {message}",
+            "attempts": attempts,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
+    store.count(f"alerts_dead:{sink.name}")
+    log.warning(
+        "alert %s to sink %s: giving up after %d attempt(s): %s: %s", alert.id, sink.name, attempts, kind, message
+    )

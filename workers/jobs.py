@@ -1,0 +1,60 @@
+"""The only RQ entry points. Errors map to retries: TransientError -> later, PermanentError -> stop.
+
+A worker process calls ``install(ctx)`` once at start (``claimwatch worker``); jobs then find their
+long-lived state there. RQ enqueues these by dotted name (monitor.queue), so the poller never
+imports this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from monitor.errors import PermanentError, TransientError
+from monitor.models import Alert, Entry
+from monitor.queue import enqueue_delivery
+from workers import delivery
+from workers.pipeline import Context
+from workers.pipeline import process_entry as _process
+
+log = logging.getLogger(__name__)
+_ctx: Context | None = None
+
+
+def install(ctx: Context) -> None:
+    global _ctx
+    _ctx = ctx
+
+
+def context() -> Context:
+    if _ctx is None:
+        raise RuntimeError("worker context not installed: start jobs with `claimwatch worker`")
+    return _ctx
+
+
+def process_entry(entry: dict[str, Any]) -> list[str]:
+    """entry -> article -> claims -> alert. Transient errors propagate: RQ's Retry re-runs the job."""
+    ctx = context()
+    return [a.status for a in _process(Entry.from_dict(entry), ctx)]
+
+
+def deliver_alert(alert: dict[str, Any], sink_name: str, attempt: int = 0) -> str:
+    ctx = context()
+    a = Alert.from_dict(alert)
+    sink = next((s for s in ctx.sinks if s.name == sink_name), None)
+    if sink is None:
+        log.warning("alert %s: sink %s is no longer configured; dropped", a.id, sink_name)
+        return "no such sink"
+    try:
+        return "sent" if delivery.deliver(a, sink, ctx.store, ctx.client) else "already sent"
+    except TransientError as e:
+        if attempt + 1 >= delivery.MAX_ATTEMPTS:
+            delivery.give_up(a, sink, ctx.store, e, attempt + 1)
+            return "gave up"
+        delay = delivery.retry_delay(attempt, e)
+        log.info("alert %s to sink %s: %s; retry %d in %.1f s", a.id, sink.name, e.kind, attempt + 1, delay)
+        enqueue_delivery(ctx.alerts_queue, a, sink.name, attempt + 1, delay)  # type: ignore[arg-type]
+        return f"retry in {delay:.1f} s"
+    except PermanentError as e:
+        delivery.give_up(a, sink, ctx.store, e, attempt + 1)
+        return "failed"

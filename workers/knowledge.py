@@ -1,0 +1,115 @@
+"""What a watch knows: its seed corpus and every accepted article, as an in-memory sentence index.
+
+The list of known sentences lives in Redis (``Store.known``); each worker process keeps this index
+of it and reads only what was appended since its last sync. Terms are weighted by how rare they are
+in the watch's knowledge (IDF), so "Belgorod" counts for little in a Belgorod watch and a new name
+or figure counts for much.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from monitor.store import Store
+from workers.text import Analyzer, Terms
+
+_FUZZY_MIN_LEN = 5  # names shorter than this match only exactly
+_FUZZY_SCORE = 85  # rapidfuzz ratio at which two spellings are one name (Kozina / Kozinka)
+
+
+@dataclass(frozen=True)
+class KnownSentence:
+    text: str
+    terms: Terms
+    source: str  # "seed:<file>" or the article URL
+    kind: str  # seed | article | alert
+
+
+class Knowledge:
+    def __init__(self, watch: str, analyzer: Analyzer):
+        self.watch = watch
+        self.analyzer = analyzer
+        self.items: list[KnownSentence] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        self.df: Counter[str] = Counter()
+        self.name_counts: Counter[str] = Counter()
+        self.synced = 0  # how many of the Redis list's entries are in this index
+        self._alias: dict[tuple[str, bool], str | None] = {}
+
+    # ------------------------------------------------------------------ building
+
+    def add(self, text: str, lang: str, source: str, kind: str, terms: Terms | None = None) -> KnownSentence:
+        terms = terms or self.analyzer.terms(text, lang)
+        item = KnownSentence(text, terms, source, kind)
+        idx = len(self.items)
+        self.items.append(item)
+        for t in terms.content | terms.numbers:
+            self.postings[t].append(idx)
+            self.df[t] += 1
+        self.name_counts.update(terms.names)
+        self._alias = {k: v for k, v in self._alias.items() if v is not None}  # misses may now match
+        return item
+
+    def sync(self, store: Store) -> int:
+        """Read what other workers added since the last sync; returns how many sentences."""
+        new = store.known(self.watch, start=self.synced)
+        for rec in new:
+            self.add(rec["text"], rec.get("lang", "en"), rec.get("source", ""), rec.get("kind", "article"))
+        self.synced += len(new)
+        return len(new)
+
+    # ------------------------------------------------------------------ lookups
+
+    def weight(self, term: str) -> float:
+        n = len(self.items)
+        return math.log((n + 1) / (self.df.get(term, 0) + 0.5)) + 1.0
+
+    def canonical(self, term: str, name: bool = False) -> str:
+        """A known spelling of ``term`` (exact, else a close fuzzy match for long words)."""
+        vocab = self.name_counts if name else self.df
+        if term in vocab or len(term) < _FUZZY_MIN_LEN:
+            return term
+        key = (term, name)
+        if key not in self._alias:
+            match = process.extractOne(term, vocab.keys(), scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE)
+            self._alias[key] = match[0] if match and match[0][:1] == term[:1] else None
+        return self._alias[key] or term
+
+    def normalise(self, terms: Terms) -> Terms:
+        return Terms(
+            content=frozenset(self.canonical(t) for t in terms.content),
+            names=frozenset(self.canonical(t, name=True) for t in terms.names),
+            numbers=terms.numbers,
+            words=terms.words,
+        )
+
+    def nearest(self, terms: Terms) -> tuple[KnownSentence | None, float]:
+        """The known sentence that covers most of ``terms`` (IDF-weighted), and that coverage."""
+        wanted = terms.content | terms.numbers
+        if not wanted:
+            return None, 0.0
+        weights = {t: self.weight(t) for t in wanted}
+        total = sum(weights.values())
+        scores: Counter[int] = Counter()
+        for t, w in weights.items():
+            for idx in self.postings.get(t, ()):
+                scores[idx] += w
+        if not scores:
+            return None, 0.0
+        idx, covered = scores.most_common(1)[0]
+        return self.items[idx], covered / total
+
+    def unknown_numbers(self, terms: Terms) -> set[str]:
+        return {n for n in terms.numbers if n not in self.df}
+
+    def known_share(self, terms: Iterable[str]) -> float:
+        """Of these distinct terms, the share the watch's knowledge holds (0.0 when there are none)."""
+        distinct = set(terms)
+        if not distinct:
+            return 0.0
+        return sum(1 for t in distinct if self.canonical(t) in self.df) / len(distinct)

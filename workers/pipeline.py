@@ -1,0 +1,183 @@
+"""entry -> page -> article -> (per watch) match, dedup, relevance, claims -> alert.
+
+``Context`` holds what a worker process keeps between jobs (settings, clients, the analyzer, each
+watch's knowledge index). ``assess`` is the judgement, free of Redis writes, so ``claimwatch check``
+runs it on a copy; ``process_entry`` adds the side effects: the article record, the dedup index,
+the knowledge, the alert and its deliveries, all under the watch's novelty lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from rq import Queue
+
+from monitor import http
+from monitor.errors import PermanentError
+from monitor.filters import Query
+from monitor.models import Alert, Article, Entry
+from monitor.queue import enqueue_delivery
+from monitor.settings import Settings, WatchSettings
+from monitor.store import Store, digest
+from workers import dedup
+from workers.claims import Verdict, judge
+from workers.extract import extract
+from workers.knowledge import Knowledge
+from workers.relevance import relevance
+from workers.sinks import sinks_for
+from workers.sinks.base import Sink
+from workers.text import Analyzer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store: Store
+    analyzer: Analyzer
+    client: httpx.Client
+    alerts_queue: Queue | None
+    sinks: list[Sink]
+    queries: dict[str, Query]
+    knowledge: dict[str, Knowledge] = field(default_factory=dict)
+
+
+@dataclass
+class Assessment:
+    watch: str
+    status: str  # no_match | duplicate | off_topic | no_new_claims | new_claims
+    reason: str
+    relevance: float = 0.0
+    duplicate_of: str | None = None
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def new(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.is_new]
+
+
+def fetch_article(entry: Entry, ctx: Context) -> Article:
+    """The page's article, or the feed's summary when the page is unusable (not HTML, gone, ...)."""
+    net = ctx.settings.network
+    try:
+        page = http.fetch(ctx.client, entry.link or entry.url, net, max_bytes=net.max_page_bytes)
+    except PermanentError as e:
+        log.warning("page %s unusable (%s: %s); using the feed's summary", entry.url, e.kind, e)
+        ctx.store.count(f"page_error:{e.kind}")
+        return extract(b"", entry.url, entry)
+    ctype = page.headers.get("content-type", "")
+    if ctype and "html" not in ctype and "xml" not in ctype:
+        log.warning("page %s is %s, not HTML; using the feed's summary", entry.url, ctype.split(";")[0])
+        ctx.store.count("page_error:unsupported_type")
+        return extract(b"", entry.url, entry)
+    return extract(page.body, entry.url, entry, ctype)
+
+
+def _year(published: str | None) -> int | None:
+    try:
+        return int(published[:4]) if published else None
+    except ValueError:
+        return None
+
+
+def sentences(article: Article, lang: str, analyzer: Analyzer) -> list[str]:
+    return [s for p in article.paragraphs for s in analyzer.sentences(p, lang)]
+
+
+def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyzer: Analyzer,
+           query: Query, near: tuple[str | None, float] = (None, 0.0)) -> Assessment:
+    """Judge one article for one watch. Adds the article's sentences to ``knowledge`` if relevant."""
+    if not query.matches(f"{article.title}\n{article.text}"):
+        return Assessment(watch.name, "no_match", "the text does not match the watch's keywords")
+    lang = analyzer.language(article.text, article.language)
+    sents = sentences(article, lang, analyzer)
+    score = relevance((analyzer.terms(s, lang) for s in sents), knowledge)
+    if score < watch.novelty.relevance:
+        return Assessment(watch.name, "off_topic", f"{score:.0%} of its vocabulary known to the watch "
+                          f"(< {watch.novelty.relevance:.0%}): another story", score, near[0])
+    verdicts = judge(sents, lang, article.title, knowledge, analyzer, watch.novelty,
+                     _year(article.published), article.url)
+    a = Assessment(watch.name, "no_new_claims", "every claim is known", score, near[0], verdicts)
+    if a.new:
+        a.status, a.reason = "new_claims", f"{len(a.new)} new claim(s)"
+    elif near[0]:
+        a.status, a.reason = "duplicate", f"a copy of {near[0]} (similarity {near[1]:.2f})"
+    return a
+
+
+def make_alert(article: Article, a: Assessment) -> Alert:
+    return Alert(
+        id=digest(f"{a.watch}|{article.url}"),
+        type="new_claims",
+        watch=a.watch,
+        article_url=article.url,
+        article_title=article.title,
+        article_source=article.source,
+        article_published=article.published,
+        claims=tuple(v.claim() for v in a.new),
+        detected_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context) -> Assessment:
+    store, knowledge = ctx.store, ctx.knowledge[watch.name]
+    chash, sig = dedup.content_hash(article.text), dedup.signature(article.text)
+    with store.novelty_lock(watch.name):
+        knowledge.sync(store)
+        owner = store.content_owner(watch.name, chash, article.url)
+        if owner:
+            return Assessment(watch.name, "duplicate", f"the same text as {owner}", 1.0, owner)
+        near = dedup.nearest_copy(store, watch.name, sig, watch.novelty.near_duplicate)
+        before = len(knowledge.items)
+        a = assess(article, watch, knowledge, ctx.analyzer, ctx.queries[watch.name], near)
+        if a.status == "no_match":
+            return a
+        dedup.index(store, watch.name, article.url, sig)
+        added = knowledge.items[before:]
+        store.add_known(watch.name, ({"text": k.text, "source": k.source, "kind": k.kind,
+                                      "lang": ctx.analyzer.language(k.text)} for k in added))
+        knowledge.synced += len(added)
+        if a.new:
+            alert = make_alert(article, a)
+            store.log_alert({"id": alert.id, "watch": alert.watch, "url": alert.article_url,
+                             "title": alert.article_title, "claims": [c.to_dict() for c in alert.claims],
+                             "detected_at": alert.detected_at})
+            store.save_alert(alert.to_dict())
+            _enqueue_deliveries(alert, ctx)
+        return a
+
+
+def _enqueue_deliveries(alert: Alert, ctx: Context) -> None:
+    for sink in sinks_for(ctx.sinks, alert.watch, ctx.settings):
+        if ctx.alerts_queue is not None and not ctx.store.delivered(alert.id, sink.name):
+            enqueue_delivery(ctx.alerts_queue, alert, sink.name)
+
+
+def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
+    store = ctx.store
+    record = store.article(entry.url)
+    if record.get("status") == "done":
+        for watch in entry.watches:  # a retry after a crash: make sure its alert went out
+            saved = store.saved_alert(digest(f"{watch}|{entry.url}"))
+            if saved:
+                _enqueue_deliveries(Alert.from_dict(saved), ctx)
+        return []
+    article = fetch_article(entry, ctx)
+    store.save_article(entry.url, {"title": article.title, "source": article.source,
+                                   "published": article.published, "status": "processing",
+                                   "from_summary": int(article.from_summary)})
+    out = []
+    for name in entry.watches:
+        watch = ctx.settings.watch(name)
+        a = _judge_and_register(article, watch, ctx)
+        out.append(a)
+        store.count(f"articles:{a.status}")
+        log.info("%s [%s] %s: %s", entry.url, name, a.status, a.reason)
+        store.save_article(entry.url, {f"watch:{name}": a.status, f"reason:{name}": a.reason,
+                                       **({"duplicate_of": a.duplicate_of} if a.duplicate_of else {})})
+    store.save_article(entry.url, {"status": "done"})
+    return out

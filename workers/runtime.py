@@ -1,0 +1,45 @@
+"""A worker process's long-lived state, built once at start (nothing is loaded lazily per job)."""
+
+from __future__ import annotations
+
+import redis
+
+from monitor import http
+from monitor.filters import watch_query
+from monitor.queue import queues
+from monitor.settings import Settings
+from monitor.store import Store
+from workers.knowledge import Knowledge
+from workers.pipeline import Context
+from workers.seed import ensure_seeded
+from workers.sinks import build_sinks
+from workers.text import Analyzer
+
+
+def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyzer | None = None) -> Context:
+    """Load the language resources, seed every watch, and index what each watch knows."""
+    analyzer = analyzer or Analyzer()
+    store = Store(connection) if connection is not None else None
+    ctx = Context(
+        settings=settings,
+        store=store,  # type: ignore[arg-type]
+        analyzer=analyzer,
+        client=http.make_client(settings.network),
+        alerts_queue=queues(connection)[0] if connection is not None else None,
+        sinks=build_sinks(settings),
+        queries={w.name: watch_query(w) for w in settings.watches},
+    )
+    for watch in settings.watches:
+        if store is not None:
+            ensure_seeded(watch, store, analyzer)
+        knowledge = Knowledge(watch.name, analyzer)
+        if store is not None:
+            knowledge.sync(store)
+        ctx.knowledge[watch.name] = knowledge
+    return ctx
+
+
+def refresh(ctx: Context) -> None:
+    """Bring each watch's index up to date (between jobs, so forked jobs start current)."""
+    for knowledge in ctx.knowledge.values():
+        knowledge.sync(ctx.store)

@@ -1,0 +1,92 @@
+"""The generic JSON webhook (shared/acceptance/CONTRACT.md, "The alert").
+
+One POST per alert; the body is ``json.dumps(alert.payload(), ensure_ascii=False)`` in UTF-8, with
+
+    Content-Type: application/json
+    User-Agent: <network.user_agent>
+    X-Claimwatch-Id: <alert.id>          (stable across retries: receivers can de-duplicate on it)
+    X-Claimwatch-Event: <alert.type>
+    X-Claimwatch-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>   (only when a secret is set)
+
+A receiver verifies the signature on the raw bytes it received, before parsing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import httpx
+
+from monitor.errors import ClaimwatchError, TransientError
+from monitor.http import guard
+from monitor.models import Alert
+from monitor.settings import NetworkSettings
+from workers.sinks.base import label_of, post, sanitized
+
+SIGNATURE_HEADER = "X-Claimwatch-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header's value: ``"sha256=" + hex HMAC-SHA256(secret, body)``."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and signed)."""
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def headers(alert: Alert, body: bytes, *, secret: str | None, user_agent: str) -> dict[str, str]:
+    out = {
+        "Content-Type": "application/json",
+        "User-Agent": user_agent,
+        "X-Claimwatch-Id": alert.id,
+        "X-Claimwatch-Event": alert.type,
+    }
+    if secret:
+        out[SIGNATURE_HEADER] = sign(secret, body)
+    return out
+
+
+class WebhookSink:
+    """Signed JSON POSTs to one URL. Its repr never shows the URL or the secret."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        net: NetworkSettings,
+        secret: str | None = None,
+        timeout: float = 10.0,
+    ):
+        self.name = name
+        self._url = url
+        self._secret = secret or None
+        self._timeout = timeout
+        self._net = net
+
+    def __repr__(self) -> str:
+        return f"WebhookSink(name={self.name!r}, signed={self._secret is not None})"
+
+    @property
+    def label(self) -> str:
+        return label_of(self.name)
+
+    def render(self, alert: Alert) -> dict[str, Any]:
+        return alert.payload()
+
+    def send(self, alert: Alert, client: httpx.Client) -> None:
+        try:
+            guard(self._url, self._net)
+        except ClaimwatchError as e:  # the guard may quote the URL or its address: say neither
+            raise sanitized(e, self.label, "target check failed") from None
+        except OSError as e:  # a resolver error the guard let through
+            message = f"{self.label}: cannot resolve the target ({type(e).__name__})"
+            raise TransientError(message, kind="network") from None
+        body = encode(self.render(alert))
+        hdrs = headers(alert, body, secret=self._secret, user_agent=self._net.user_agent)
+        post(client, self._url, body, hdrs, timeout=self._timeout, label=self.label)
