@@ -8,14 +8,14 @@ _NAME = r"((?:[A-Z][\w'’.-]*|of|the|for|de|al)(?:\s+(?:[A-Z][\w'’.-]*|of|the
 _SPEECH_EN = (r"(?:said|says|say|told|announced|claimed|claims|alleged|alleges|stated|added|wrote|reported|"
               r"confirmed|denied|insisted|warned|asserted|suggested|assessed|accused|argued)")
 _PATTERNS_EN = [
-    re.compile(r"\baccording to (?:the )?" + _NAME),
+    re.compile(r"\b(?i:according to )(?:the )?" + _NAME),
     re.compile(_NAME + r"(?:,[^,]{1,80},)?\s+(?:has |had |have )?" + _SPEECH_EN + r"\b"),
     re.compile(r"\b" + _SPEECH_EN + r"\s+" + _NAME),
 ]
 _SPEECH_RU = (r"(?:заявил[аои]?|сообщил[аои]?|сказал[аои]?|написал[аои]?|подтвердил[аои]?|"
               r"заявив|повідомив|повідомила|сказав|написав|підтвердив)")
 _PATTERNS_RU = [
-    re.compile(r"(?:по словам|по данным|как сообщает|за словами|за даними)\s+([А-ЯЁЄІЇ][\w-]*(?:\s+[А-ЯЁЄІЇ][\w-]*)*)"),
+    re.compile(r"(?i:по словам|по данным|как сообщает|за словами|за даними)\s+([А-ЯЁЄІЇ][\w-]*(?:\s+[А-ЯЁЄІЇ][\w-]*)*)"),
     re.compile(r"([А-ЯЁЄІЇ][\w-]*(?:\s+[А-ЯЁЄІЇ][\w-]*)*)(?:,[^,]{1,80},)?\s+" + _SPEECH_RU + r"\b"),
 ]
 _WEAK = {"The", "A", "An", "It", "He", "She", "They", "We", "This", "That", "But", "And", "In", "On", "At"}

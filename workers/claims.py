@@ -58,7 +58,7 @@ def _not_a_claim(sentence: str, lang: str, terms: Terms, title_terms: Terms, nov
 
 def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, analyzer: Analyzer,
           novelty: NoveltySettings, article_year: int | None, source: str) -> list[Verdict]:
-    """The verdict on each sentence, in order; every sentence is added to ``knowledge``."""
+    """The verdict on each sentence, in order; each (but the headline) is added to ``knowledge``."""
     title_terms = analyzer.terms(title, lang) if title else Terms(frozenset(), frozenset(), frozenset(), 0)
     out: list[Verdict] = []
     for sentence in sentences:
@@ -66,7 +66,8 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
         skip = _not_a_claim(sentence, lang, terms, title_terms, novelty, article_year)
         if skip:
             out.append(Verdict(sentence, skip[0], skip[1], terms=terms))
-            knowledge.add(sentence, lang, source, "article", terms)
+            if skip[0] != "headline":  # the headline sums up the body; it is not a known sentence itself
+                knowledge.add(sentence, lang, source, "article", terms)
             continue
         nearest, similarity = knowledge.nearest(terms)
         new_figures = knowledge.unknown_numbers(terms)

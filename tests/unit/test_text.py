@@ -1,0 +1,140 @@
+"""workers.text: sentences, languages, content lemmas vs names, figures, years."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.text import Analyzer, Terms, years
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+# --------------------------------------------------------------------------- terms
+
+
+def test_terms_splits_names_from_content_lemmas(analyzer: Analyzer) -> None:
+    t = analyzer.terms("Kremlin spokesman Dmitry Peskov said the fighters were killed near Grayvoron.", "en")
+    # capitalised words are names (folded), every kept word is also a content lemma
+    assert {"kremlin", "dmitry", "peskov", "grayvoron"} <= t.names
+    assert {"spokesman", "fighter", "kill"} <= t.content  # lemmatised: fighters -> fighter, killed -> kill
+    assert "fighters" not in t.content and "killed" not in t.content
+    assert {"kremlin", "dmitry", "peskov", "grayvoron"} <= t.content
+    # ordinary lower-case words are never names
+    assert not {"spokesman", "fighter", "kill"} & t.names
+
+
+def test_terms_first_word_is_a_name_only_when_not_a_dictionary_word(analyzer: Analyzer) -> None:
+    t = analyzer.terms("Governor Gladkov visited the shelled villages.", "en")
+    assert "governor" not in t.names  # capitalised only because it opens the sentence
+    assert "governor" in t.content
+    assert "gladkov" in t.names
+    t = analyzer.terms("Gladkov visited the shelled villages.", "en")
+    assert "gladkov" in t.names
+
+
+def test_terms_drops_stopwords_and_short_words(analyzer: Analyzer) -> None:
+    t = analyzer.terms("The governor said that it was in a village and he was there.", "en")
+    assert not {"the", "that", "it", "was", "in", "a", "and", "he", "there"} & t.all
+    assert "governor" in t.content and "village" in t.content
+
+
+def test_terms_numbers_are_figures_not_words(analyzer: Analyzer) -> None:
+    t = analyzer.terms("Officials said 39 people were killed and 1,5 tonnes of fuel burned in 2023.", "en")
+    assert t.numbers == frozenset({"39", "1.5", "2023"})  # decimal comma normalised to a point
+    assert not t.numbers & t.content
+    assert "39" not in t.content
+
+
+def test_terms_strips_possessive_s(analyzer: Analyzer) -> None:
+    t = analyzer.terms("Officials said Russia's defence ministry and the Legion’s fighters met.", "en")
+    assert "russia" in t.names and "russia" in t.content
+    assert "legion" in t.names
+    assert not any("'" in w or "’" in w for w in t.all)
+
+
+def test_terms_folds_case_and_diacritics(analyzer: Analyzer) -> None:
+    a = analyzer.terms("Officials in Sébastopol said so.", "en")
+    b = analyzer.terms("Officials in SEBASTOPOL said so.", "en")
+    assert "sebastopol" in a.content and "sebastopol" in b.content
+
+
+def test_terms_counts_words(analyzer: Analyzer) -> None:
+    assert analyzer.terms("One two three four five.", "en").words == 5
+    assert analyzer.terms("", "en") == Terms(frozenset(), frozenset(), frozenset(), 0)
+
+
+def test_terms_russian(analyzer: Analyzer) -> None:
+    t = analyzer.terms("Губернатор Вячеслав Гладков заявил, что в Шебекино погибли 2 человека.", "ru")
+    assert {"гладков", "вячеслав", "шебекино"} <= t.names
+    assert {"заявить", "погибнуть", "человек", "губернатор"} <= t.content  # lemmas
+    assert "губернатор" not in t.names
+    assert not {"что", "в"} & t.all  # Russian stop words
+    assert t.numbers == frozenset({"2"})
+
+
+def test_all_is_the_union(analyzer: Analyzer) -> None:
+    t = analyzer.terms("Peskov said 70 fighters died.", "en")
+    assert t.all == t.content | t.names | t.numbers
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def test_sentences_split_and_normalise_whitespace(analyzer: Analyzer) -> None:
+    text = "The governor spoke on Monday.  He said 3 people\n died! Is it true? Mr. Smith left."
+    assert analyzer.sentences(text, "en") == [
+        "The governor spoke on Monday.",
+        "He said 3 people died!",
+        "Is it true?",
+        "Mr. Smith left.",  # an abbreviation does not end a sentence
+    ]
+
+
+def test_sentences_empty_and_unknown_language(analyzer: Analyzer) -> None:
+    assert analyzer.sentences("   ", "en") == []
+    assert analyzer.sentences("One sentence here. Another one there.", "unk") == [
+        "One sentence here.", "Another one there."]
+
+
+def test_sentences_russian(analyzer: Analyzer) -> None:
+    out = analyzer.sentences("Город обстреляли в понедельник. Погибли два человека.", "ru")
+    assert out == ["Город обстреляли в понедельник.", "Погибли два человека."]
+
+
+# --------------------------------------------------------------------------- language
+
+
+def test_language_detects_english_and_russian(analyzer: Analyzer) -> None:
+    assert analyzer.language("The governor of the region said that two people were killed in the shelling.") == "en"
+    assert analyzer.language("Губернатор области заявил, что в результате обстрела погибли два человека.") == "ru"
+
+
+def test_language_hint_wins_when_supported(analyzer: Analyzer) -> None:
+    english = "The governor of the region said that two people were killed in the shelling."
+    assert analyzer.language(english, "ru-RU") == "ru"
+    assert analyzer.language(english, "RU") == "ru"
+    # an unsupported hint is ignored: detection decides
+    assert analyzer.language("Губернатор области заявил, что погибли два человека.", "de") == "ru"
+
+
+def test_language_falls_back_to_the_first_language(analyzer: Analyzer) -> None:
+    assert analyzer.language("") == "en"
+    assert analyzer.language("12345 67890") in analyzer.languages
+
+
+def test_html_language() -> None:
+    assert Analyzer.html_language('<!DOCTYPE html><html lang="ru-RU"><head>') == "ru"
+    assert Analyzer.html_language("<html class='x' lang=EN>") == "en"
+    assert Analyzer.html_language("<html><body>no lang</body></html>") is None
+
+
+# --------------------------------------------------------------------------- years
+
+
+def test_years() -> None:
+    assert years("Crimea in 2014, the raids of 2023, the war of 1812 and 1999.") == {2014, 2023, 1812, 1999}
+    assert years("70 killed, 123 wounded, 3000 evacuated, 20231 tonnes") == set()
+    assert years("no years here") == set()
