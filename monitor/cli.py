@@ -1,4 +1,4 @@
-"""`claimwatch` (== `python -m monitor`): run, poller, worker, check, status.
+"""`claimwatch` (== `python -m monitor`): run, poller, worker, check, status, test-alert, alerts retry.
 
 Bad configuration prints one line naming the key and exits 2, before anything starts.
 """
@@ -36,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--watch", help="only this watch (default: every watch)")
     s = sub.add_parser("status", parents=[common], help="feeds, errors, queue depths, recent alerts")
     s.add_argument("--json", action="store_true")
+    t = sub.add_parser("test-alert", parents=[common], help="send a sample alert to each configured sink, or to SINK")
+    t.add_argument("sink", nargs="?", help="a sink's name (0:slack), index (0) or type (slack); default: every sink")
+    a = sub.add_parser("alerts", parents=[common], help="manage alert deliveries")
+    asub = a.add_subparsers(dest="alerts_command", required=True)
+    r = asub.add_parser("retry", parents=[common], help="send the dead letters (deliveries that failed for good) again")
+    r.add_argument("--sink", help="only this sink: its name (0:slack), index (0) or type (slack)")
+    r.add_argument("--id", dest="alert_id", help="only this alert id")
     return ap
 
 
@@ -80,8 +87,61 @@ def _status(settings: Settings, as_json: bool) -> int:
     if report["dead_letters"]:
         print("dead letters (deliveries that failed for good):")
         for d in report["dead_letters"]:
-            print(f"  {d.get('at', '')}  sink {d.get('sink')}: {d.get('error')}")
+            print(f"  {d.get('at', '')}  sink {d.get('sink')}: {d.get('error')}"
+                  f"  (alert {(d.get('alert') or {}).get('id', '?')})")
+        print("  resend them with `claimwatch alerts retry [--sink SINK] [--id ALERT_ID]`")
     return 0
+
+
+def _sink_names(settings: Settings, selector: str | None) -> list[str]:
+    """The names ("{index}:{type}") of the enabled sinks ``selector`` picks (name, index or type)."""
+    names = [f"{i}:{a.type}" for i, a in enumerate(settings.alerts) if a.enabled]
+    return [n for n in names if not selector or selector in (n, *n.split(":", 1))]
+
+
+def _alerts_retry(settings: Settings, selector: str | None, alert_id: str | None) -> int:
+    """Move dead letters of configured sinks back onto the delivery queue (the workers send them)."""
+    import time
+
+    from monitor.broker import EmbeddedRedis, connect
+    from monitor.models import Alert
+    from monitor.queue import enqueue_delivery, queues
+    from monitor.store import Store
+
+    names = _sink_names(settings, selector)
+    if selector and not names:
+        raise ConfigError(f"alerts: no enabled sink matches {selector!r}")
+    url, embedded = _redis_url(settings, False), None
+    if not url:
+        embedded = EmbeddedRedis(settings.service.data_dir).start()
+        url = embedded.url
+    try:
+        connection = connect(url)
+        store, alerts_q = Store(connection), queues(connection)[0]
+        generation = int(time.time())
+        resent = 0
+        for name in names:
+            for letter in store.take_dead_letters(name, alert_id):
+                alert = Alert.from_dict(letter["alert"])
+                store.clear_delivery(alert.id, name)
+                enqueue_delivery(alerts_q, alert, name, generation=generation)
+                resent += 1
+                print(f"  {alert.id} -> sink {name} (failed before: {letter.get('error', '?')})")
+        left = len(store.dead_letters())
+    finally:
+        if embedded:
+            embedded.stop()
+    print(f"re-queued {resent} deliver{'y' if resent == 1 else 'ies'}; {left} dead letter(s) left"
+          + ("" if embedded is None else " (the workers of `claimwatch run` send them when it runs)"))
+    return 0
+
+
+def _test_alert(settings: Settings, selector: str | None) -> int:
+    from monitor.http import make_client
+
+    sinks = importlib.import_module("workers.sinks")  # by name: the monitor package never imports workers
+    with make_client(settings.network) as client:
+        return sinks.send_sample(settings, selector, client, sys.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
                               redis_url=_redis_url(settings, False))
         if args.command == "status":
             return _status(settings, args.json)
+        if args.command == "test-alert":
+            return _test_alert(settings, args.sink)
+        if args.command == "alerts" and args.alerts_command == "retry":
+            return _alerts_retry(settings, args.sink, args.alert_id)
     except ConfigError as e:
         print(f"claimwatch: config error: {e}", file=sys.stderr)
         return 2

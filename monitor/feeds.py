@@ -45,6 +45,7 @@ class ParsedFeed:
     items: list[FeedItem]
     ttl: float | None  # seconds, from RSS <ttl> (minutes)
     problem: str | None  # feedparser's bozo_exception as a short string
+    dropped: int = 0  # items beyond ``max_items`` (not read), and entries with nothing to identify them
 
 
 def canonical_url(url: str) -> str:
@@ -120,7 +121,13 @@ def _item(entry: Mapping[str, Any], base: str) -> FeedItem | None:
                     text(entry.get("author")) or None)
 
 
-def parse(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+def parse(body: bytes, url: str, headers: Mapping[str, str] | None = None, *,
+          max_items: int | None = None) -> ParsedFeed:
+    """The feed's items, the first ``max_items`` of them; PermanentError(kind="not_a_feed") if it is none.
+
+    feedparser never fetches anything: it gets the bytes (external entities are not resolved, and
+    expat refuses entity-expansion bombs, after which feedparser's loose parser leaves them unexpanded).
+    """
     skip = ("content-encoding", "content-length")  # the body is already decoded
     response_headers = {k.lower(): v for k, v in (headers or {}).items() if k.lower() not in skip}
     response_headers["content-location"] = url  # the base for relative links
@@ -132,10 +139,15 @@ def parse(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> Pa
         raise PermanentError(f"{safe_url(url)}: feed parser failed: {type(e).__name__}", kind="not_a_feed") from None
     if not d.get("version") and not d.get("entries"):
         raise PermanentError(f"not a feed: {safe_url(url)}", kind="not_a_feed")
-    items = [i for e in d.get("entries") or () if isinstance(e, Mapping) and (i := _item(e, url))]
+    entries = [e for e in d.get("entries") or () if isinstance(e, Mapping)]
+    dropped = max(0, len(entries) - max_items) if max_items is not None else 0
+    if dropped:
+        entries = entries[:max_items]
+    items = [i for e in entries if (i := _item(e, url))]
+    dropped += len(entries) - len(items)
     problem = None
     if d.get("bozo"):
         exc = d.get("bozo_exception")
         problem = f"{type(exc).__name__}: {exc}"[:200] if exc else "bozo"
     feed = d.get("feed") or {}
-    return ParsedFeed(text(feed.get("title")), items, _ttl(feed.get("ttl")), problem)
+    return ParsedFeed(text(feed.get("title")), items, _ttl(feed.get("ttl")), problem, dropped)

@@ -1,10 +1,17 @@
 """The only place that does outbound HTTP.
 
 - ``guard``: every hop's host is resolved and refused when ANY address is loopback, private,
-  link-local, CGNAT, multicast, reserved or unspecified (unless ``allow_private_addresses``).
+  link-local, CGNAT, multicast, reserved or unspecified (unless ``allow_private_addresses``, or the
+  address is inside one of ``allow_networks``).
+- The clients (``make_client``/``make_async_client``) connect through a guarded network backend: the
+  host is resolved ONCE at connect time, every address is checked, and the socket connects to that
+  checked address (TLS SNI and the Host header keep the name). No DNS-rebinding window between the
+  check and the connect; redirects, feeds, pages and webhook POSTs all go through it.
 - ``fetch``/``afetch``: redirects followed by hand (guarded, loop-checked, capped); the body is
-  streamed RAW and inflated here in bounded steps, so a gzip bomb is cut off at ``max_bytes`` without
-  ever being inflated in memory; HTTP statuses and transport failures map onto ``monitor.errors``.
+  streamed RAW and inflated in bounded steps (``monitor.decode``); one total deadline per fetch
+  (``fetch_deadline``, redirects included) clamps every connect, read and write, so a server that
+  trickles a byte a second is cut off; HTTP statuses and transport failures map onto ``monitor.errors``
+  (kinds: ``timeout``, ``deadline``, ``dns``, ``tls``, ``network``, ``forbidden_address``, ``http_*``...).
 
 Sync and async share every decision (headers, status mapping, redirect targets, body decoding);
 only the I/O loop is written twice. Error messages carry ``scheme://host/path`` only (no query).
@@ -15,24 +22,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import ipaddress
 import socket
+import ssl
 import time
-import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import brotli
+import httpcore
 import httpx
 
-from monitor.errors import ForbiddenAddress, Gone, PermanentError, TooLarge, TransientError
+from monitor.decode import STEP as _STEP  # noqa: F401  (re-exported for callers of the old name)
+from monitor.decode import Body
+from monitor.errors import ForbiddenAddress, Gone, PermanentError, TransientError
 from monitor.settings import NetworkSettings
 
-_STEP = 64 * 1024  # inflate at most this many bytes per step
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _REDIRECTS = (301, 302, 303, 307, 308)
+_DEADLINE: ContextVar[float | None] = ContextVar("claimwatch_fetch_deadline", default=None)  # time.monotonic()
+_Body = Body  # the old name
 
 
 @dataclass(frozen=True)
@@ -68,19 +80,28 @@ def _target(url: str) -> tuple[str, int]:
     return p.hostname, port or (443 if p.scheme == "https" else 80)
 
 
-def forbidden(address: str) -> bool:
+@functools.lru_cache(maxsize=32)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def forbidden(address: str, allowed: Iterable[str] = ()) -> bool:
+    """True when ``address`` is not a public unicast address and no ``allowed`` CIDR holds it."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
+    if any(ip in n for n in _networks(tuple(allowed)) if n.version == ip.version):
+        return False
     return (
         ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
         or ip.is_unspecified or not ip.is_global or (ip.version == 4 and ip in _CGNAT)
     )
 
 
-def _check(url: str, host: str, infos: list[Any]) -> None:
+def _check(url: str, host: str, infos: list[Any], net: NetworkSettings | None = None) -> None:
+    allowed = net.allow_networks if net is not None else ()
     for info in infos:
-        if forbidden(str(info[4][0])):
+        if forbidden(str(info[4][0]), allowed):
             raise ForbiddenAddress(f"{safe_url(url)} resolves to a forbidden address ({info[4][0]})")
 
 
@@ -98,7 +119,7 @@ def guard(url: str, net: NetworkSettings) -> None:
         raise _dns_error(url, e) from None
     except UnicodeError:
         raise PermanentError(f"bad host name in {safe_url(url)}", kind="bad_url") from None
-    _check(url, host, infos)
+    _check(url, host, infos, net)
 
 
 async def aguard(url: str, net: NetworkSettings) -> None:
@@ -112,10 +133,151 @@ async def aguard(url: str, net: NetworkSettings) -> None:
         raise _dns_error(url, e) from None
     except UnicodeError:
         raise PermanentError(f"bad host name in {safe_url(url)}", kind="bad_url") from None
-    _check(url, host, infos)
+    _check(url, host, infos, net)
 
 
 # --------------------------------------------------------------------------- clients
+
+
+class _DeadlineExceeded(httpcore.ReadTimeout):
+    """The fetch's total deadline passed (a trickling server, a slow redirect chain)."""
+
+
+class _ResolveFailed(httpcore.ConnectError):
+    """The host name did not resolve."""
+
+
+def _remaining(timeout: float | None) -> float | None:
+    """``timeout`` clamped to what is left of the current fetch's deadline."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _DeadlineExceeded("the fetch deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+def _checked(host: str, infos: list[Any], net: NetworkSettings) -> list[str]:
+    """The addresses to try, in resolver order; ForbiddenAddress if ANY of them is forbidden."""
+    addresses = list(dict.fromkeys(str(i[4][0]) for i in infos))
+    if not addresses:
+        raise _ResolveFailed("no address")
+    if not net.allow_private_addresses:
+        for a in addresses:
+            if forbidden(a, net.allow_networks):  # the message names no URL: it may reach a webhook's log
+                raise ForbiddenAddress(f"refused to connect to {a}: not a public address")
+    return addresses
+
+
+class _Stream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """Resolve once, check every address, connect to a checked address; deadline-clamped I/O."""
+
+    def __init__(self, net: NetworkSettings):
+        self.net, self._inner = net, httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as e:
+            raise _ResolveFailed(f"cannot resolve: {type(e).__name__}") from None
+        error: Exception | None = None
+        for address in _checked(host, infos, self.net):
+            try:
+                return _Stream(self._inner.connect_tcp(address, port, _remaining(timeout), local_address,
+                                                       socket_options))
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+                error = e
+        raise error  # type: ignore[misc]
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _AsyncStream(httpcore.AsyncNetworkStream):
+    def __init__(self, inner: httpcore.AsyncNetworkStream):
+        self._inner = inner
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, _remaining(timeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, _remaining(timeout))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, net: NetworkSettings):
+        self.net, self._inner = net, httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        try:
+            infos = await asyncio.wait_for(
+                asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), _remaining(timeout))
+        except TimeoutError:
+            raise httpcore.ConnectTimeout("name resolution timed out") from None
+        except (OSError, UnicodeError) as e:
+            raise _ResolveFailed(f"cannot resolve: {type(e).__name__}") from None
+        error: Exception | None = None
+        for address in _checked(host, infos, self.net):
+            try:
+                return _AsyncStream(await self._inner.connect_tcp(address, port, _remaining(timeout), local_address,
+                                                                  socket_options))
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+                error = e
+        raise error  # type: ignore[misc]
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _install(transport: Any, backend: Any) -> Any:
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool | httpcore.AsyncConnectionPool) \
+            or not hasattr(pool, "_network_backend"):
+        raise RuntimeError("httpx/httpcore internals changed: cannot install the guarded network backend")
+    pool._network_backend = backend
+    return transport
 
 
 def _client_options(net: NetworkSettings) -> dict[str, Any]:
@@ -123,16 +285,20 @@ def _client_options(net: NetworkSettings) -> dict[str, Any]:
         "follow_redirects": False,
         "timeout": net.timeout,
         "headers": {"User-Agent": net.user_agent, "Accept-Encoding": "gzip, deflate, br"},
-        "limits": httpx.Limits(max_connections=max(net.concurrency, 10)),
+        "trust_env": False,  # an environment proxy would bypass the connect-time guard
     }
 
 
-def make_client(net: NetworkSettings) -> httpx.Client:
-    return httpx.Client(**_client_options(net))
+def make_client(net: NetworkSettings, *, verify: ssl.SSLContext | bool = True) -> httpx.Client:
+    limits = httpx.Limits(max_connections=max(net.concurrency, 10))
+    transport = _install(httpx.HTTPTransport(limits=limits, verify=verify), GuardedBackend(net))
+    return httpx.Client(transport=transport, **_client_options(net))
 
 
-def make_async_client(net: NetworkSettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(**_client_options(net))
+def make_async_client(net: NetworkSettings, *, verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=max(net.concurrency, 10))
+    transport = _install(httpx.AsyncHTTPTransport(limits=limits, verify=verify), AsyncGuardedBackend(net))
+    return httpx.AsyncClient(transport=transport, **_client_options(net))
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -199,66 +365,14 @@ class _Hops:
         self.url = target
 
 
-class _Body:
-    """Raw chunks in, decoded body out; never holds more than ``max_bytes`` + one step inflated."""
-
-    def __init__(self, url: str, headers: httpx.Headers, max_bytes: int):
-        self.where, self.max_bytes = safe_url(url), max_bytes
-        raw_length = headers.get("content-length", "")
-        if raw_length.isdigit() and int(raw_length) > max_bytes:
-            raise TooLarge(f"{self.where}: Content-Length {raw_length} > {max_bytes} bytes")
-        codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate", "br")):
-            raise PermanentError(f"{self.where}: unsupported Content-Encoding {','.join(codings)}",
-                                 kind="bad_encoding")
-        self.coding = codings[0] if codings else ""
-        self.z: Any = None
-        if self.coding in ("gzip", "x-gzip"):
-            self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif self.coding == "br":
-            self.z = brotli.Decompressor()
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def _inflate(self, data: bytes) -> Iterator[bytes]:
-        if not self.coding:
-            yield data
-        elif self.coding == "br":
-            out = self.z.process(data, output_buffer_limit=_STEP)
-            yield out
-            while out and not self.z.is_finished():  # drain what the limit held back, a step at a time
-                out = self.z.process(b"", output_buffer_limit=_STEP)
-                yield out
-        else:
-            if self.z is None:  # deflate: zlib-wrapped as the RFC says, raw as many servers send
-                wrapped = len(data) >= 2 and (data[0] & 0x0F) == 8 and (data[0] << 8 | data[1]) % 31 == 0
-                self.z = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-            while data and not self.z.eof:
-                yield self.z.decompress(data, _STEP)
-                data = self.z.unconsumed_tail
-
-    def _add(self, chunks: Iterator[bytes]) -> None:
-        try:
-            for chunk in chunks:
-                self.size += len(chunk)
-                if self.size > self.max_bytes:
-                    raise TooLarge(f"{self.where}: body over {self.max_bytes} bytes")
-                self.parts.append(chunk)
-        except (zlib.error, brotli.error) as e:
-            raise PermanentError(f"{self.where}: bad {self.coding} body: {e}", kind="bad_encoding") from None
-
-    def feed(self, raw: bytes) -> None:
-        self._add(self._inflate(raw))
-
-    def _rest(self) -> Iterator[bytes]:
-        if self.coding in ("gzip", "x-gzip", "deflate") and self.z is not None:
-            yield self.z.flush()  # what zlib still holds: at most its 32 KiB window
-
-    def response(self, url: str, status: int, headers: httpx.Headers) -> Response:
-        self._add(self._rest())
-        body = b"" if status == 304 else b"".join(self.parts)
-        return Response(url, status, {k.lower(): v for k, v in headers.items()}, body)
+def _caused_by(e: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
+    seen = 0
+    cur: BaseException | None = e
+    while cur is not None and seen < 10:
+        if isinstance(cur, kinds):
+            return True
+        cur, seen = cur.__cause__ or cur.__context__, seen + 1
+    return False
 
 
 @contextlib.contextmanager
@@ -267,12 +381,56 @@ def _mapped(url: str) -> Iterator[None]:
     where = safe_url(url)
     try:
         yield
-    except httpx.TimeoutException:
+    except ForbiddenAddress as e:  # from the connect-time check
+        raise ForbiddenAddress(f"{where}: {e}") from None
+    except httpx.TimeoutException as e:
+        if _caused_by(e, _DeadlineExceeded) or _expired():
+            raise TransientError(f"{where}: gave up after the {_budget()} deadline (server too slow)",
+                                 kind="deadline") from None
         raise TransientError(f"timeout fetching {where}", kind="timeout") from None
     except httpx.TransportError as e:
+        if _caused_by(e, _ResolveFailed):
+            raise TransientError(f"cannot resolve {where}", kind="dns") from None
+        if _caused_by(e, ssl.SSLError):
+            reason = next((str(x.reason) for x in _chain(e) if isinstance(x, ssl.SSLError) and x.reason), "")
+            raise TransientError(f"TLS error fetching {where}: {reason or 'handshake failed'}", kind="tls") from None
         raise TransientError(f"{type(e).__name__} fetching {where}", kind="network") from None
     except httpx.InvalidURL:
         raise PermanentError(f"bad URL {where}", kind="bad_url") from None
+    except TimeoutError:  # the async safety net around a whole fetch
+        raise TransientError(f"{where}: gave up after the {_budget()} deadline", kind="deadline") from None
+
+
+def _chain(e: BaseException) -> Iterator[BaseException]:
+    cur: BaseException | None = e
+    for _ in range(10):
+        if cur is None:
+            return
+        yield cur
+        cur = cur.__cause__ or cur.__context__
+
+
+_BUDGET: ContextVar[float] = ContextVar("claimwatch_fetch_budget", default=0.0)
+
+
+def _budget() -> str:
+    return f"{_BUDGET.get():g} s"
+
+
+def _expired() -> bool:
+    deadline = _DEADLINE.get()
+    return deadline is not None and time.monotonic() >= deadline
+
+
+@contextlib.contextmanager
+def _deadline(net: NetworkSettings) -> Iterator[float]:
+    t1 = _DEADLINE.set(time.monotonic() + net.fetch_deadline)
+    t2 = _BUDGET.set(net.fetch_deadline)
+    try:
+        yield net.fetch_deadline
+    finally:
+        _DEADLINE.reset(t1)
+        _BUDGET.reset(t2)
 
 
 # --------------------------------------------------------------------------- the I/O loops
@@ -281,33 +439,46 @@ def _mapped(url: str) -> Iterator[None]:
 def fetch(client: httpx.Client, url: str, net: NetworkSettings, *, max_bytes: int,
           headers: Mapping[str, str] | None = None) -> Response:
     hops = _Hops(url, net.max_redirects)
-    while True:
-        guard(hops.url, net)
-        with _mapped(hops.url), client.stream("GET", hops.url, headers=_request_headers(headers)) as r:
-            target = _redirect(hops.url, r.status_code, r.headers)
-            if target is None:
-                if err := _status_error(r.status_code, r.headers, hops.url):
-                    raise err
-                body = _Body(hops.url, r.headers, max_bytes)
-                for raw in r.iter_raw():
-                    body.feed(raw)
-                return body.response(hops.url, r.status_code, r.headers)
-        hops.follow(target)
+    with _deadline(net):
+        while True:
+            guard(hops.url, net)
+            with _mapped(hops.url), client.stream("GET", hops.url, headers=_request_headers(headers)) as r:
+                target = _redirect(hops.url, r.status_code, r.headers)
+                if target is None:
+                    if err := _status_error(r.status_code, r.headers, hops.url):
+                        raise err
+                    body = Body(safe_url(hops.url), r.headers, max_bytes)
+                    for raw in r.iter_raw():
+                        body.feed(raw)
+                    return _response(hops.url, r, body)
+            hops.follow(target)
 
 
 async def afetch(client: httpx.AsyncClient, url: str, net: NetworkSettings, *, max_bytes: int,
                  headers: Mapping[str, str] | None = None) -> Response:
     hops = _Hops(url, net.max_redirects)
-    while True:
-        await aguard(hops.url, net)
-        with _mapped(hops.url):
-            async with client.stream("GET", hops.url, headers=_request_headers(headers)) as r:
-                target = _redirect(hops.url, r.status_code, r.headers)
-                if target is None:
-                    if err := _status_error(r.status_code, r.headers, hops.url):
-                        raise err
-                    body = _Body(hops.url, r.headers, max_bytes)
-                    async for raw in r.aiter_raw():
-                        body.feed(raw)
-                    return body.response(hops.url, r.status_code, r.headers)
-        hops.follow(target)
+    with _deadline(net) as budget:
+        try:
+            async with asyncio.timeout(budget + 1.0):  # a safety net: every read is clamped already
+                while True:
+                    await aguard(hops.url, net)
+                    with _mapped(hops.url):
+                        async with client.stream("GET", hops.url, headers=_request_headers(headers)) as r:
+                            target = _redirect(hops.url, r.status_code, r.headers)
+                            if target is None:
+                                if err := _status_error(r.status_code, r.headers, hops.url):
+                                    raise err
+                                body = Body(safe_url(hops.url), r.headers, max_bytes)
+                                async for raw in r.aiter_raw():
+                                    body.feed(raw)
+                                return _response(hops.url, r, body)
+                    hops.follow(target)
+        except TimeoutError:
+            raise TransientError(f"{safe_url(hops.url)}: gave up after the {budget:g} s deadline",
+                                 kind="deadline") from None
+
+
+def _response(url: str, r: httpx.Response, body: Body) -> Response:
+    data = body.finish()
+    return Response(url, r.status_code, {k.lower(): v for k, v in r.headers.items()},
+                    b"" if r.status_code == 304 else data)

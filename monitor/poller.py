@@ -5,6 +5,16 @@ due once the lease is held (another poller may have just polled and rescheduled 
 time is saved before the lease is released. A feed's failure is counted, logged, saved on the feed
 and backed off; it never stops the loop. An entry whose enqueue fails is un-marked as seen and the
 feed's validators are not saved, so the next poll sees the entry again (at least once).
+
+The run loop starts each due feed as its own task (at most ``network.concurrency`` at once), so a
+slow or trickling feed (cut off by ``fetch_deadline``) never holds the others back; the feed document
+is parsed in a thread so a huge one does not stall the loop. Redis being away is logged in one line
+and waited out; the loop never dies of it.
+
+Seen keys: a GUID is only unique within its feed (two outlets both number their items 1, 2, 3...),
+so it is scoped by the feed; the canonical URL is global (the same article in two feeds is one entry).
+An entry without a link gets a stable stand-in URL (``{feed}#entry-{hash}``); its article is the
+feed's title and summary.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import httpx
+import redis
 
 from monitor import feeds
 from monitor.errors import ClaimwatchError, Gone, TransientError
@@ -25,7 +36,7 @@ from monitor.http import afetch, make_async_client, safe_url
 from monitor.models import Entry
 from monitor.schedule import cache_max_age, next_poll
 from monitor.settings import FeedSettings, Settings
-from monitor.store import Store
+from monitor.store import Store, digest
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +64,7 @@ class Poller:
     # ------------------------------------------------------------------ scheduling
 
     def sync_feeds(self) -> None:
+        self.store.forget_gone_except(self._feeds)
         live = [u for u in self._feeds if self.store.feed_state(u).get("gone") != "1"]
         self.store.register_feeds(live, now=self.clock())
         self.store.forget_feeds_except(live)
@@ -68,27 +80,60 @@ class Poller:
         results = await asyncio.gather(*(one(f) for f in due), return_exceptions=True)
         for feed, r in zip(due, results, strict=True):
             if isinstance(r, BaseException):  # Redis trouble mid-poll: the lease expires, the feed stays due
-                log.error("feed %s: poll aborted: %s: %s", feed.name or safe_url(feed.url), type(r).__name__, r)
+                _log_aborted(feed, r)
         return sum(r for r in results if isinstance(r, int))
 
     async def poll_feed(self, feed: FeedSettings) -> int:
         """Poll one feed now (due or not), under its lease; the number of entries enqueued."""
         return await self._poll(feed, only_if_due=False)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, *, grace: float = 10.0) -> None:
+        """Poll due feeds until ``stop`` is set; then give in-flight polls ``grace`` seconds."""
+        limit = asyncio.Semaphore(self.settings.network.concurrency)
+        inflight: dict[str, asyncio.Task[int]] = {}
+        synced, redis_down_since = False, None
+
+        async def one(feed: FeedSettings) -> int:
+            async with limit:
+                return await self._poll(feed, only_if_due=True)
+
         try:
-            self.sync_feeds()
             while not stop.is_set():
+                upcoming = None
                 try:
+                    if not synced:
+                        self.sync_feeds()
+                        synced = True
                     self.store.heartbeat("poller", self.ident)
-                    await self.poll_due()
+                    for url in self.store.due_feeds(self.clock()):
+                        if url in self._feeds and url not in inflight:
+                            inflight[url] = asyncio.create_task(one(self._feeds[url]), name=f"poll {url}")
                     upcoming = self.store.next_due()
-                except Exception:  # Redis away, a bug: log, wait, try again
+                    if redis_down_since is not None:
+                        log.info("poller %s: Redis is back after %.0f s", self.ident, self.clock() - redis_down_since)
+                        redis_down_since = None
+                except (redis.ConnectionError, redis.TimeoutError) as e:
+                    if redis_down_since is None:
+                        redis_down_since = self.clock()
+                    log.warning("poller %s: Redis unreachable (%s); waiting", self.ident, type(e).__name__)
+                except Exception:  # a bug: log, wait, try again
                     log.exception("poller %s: poll loop failed", self.ident)
-                    upcoming = None
-                wait = 1.0 if upcoming is None else min(1.0, max(0.05, upcoming - self.clock()))
+                for url, task in list(inflight.items()):
+                    if task.done():
+                        del inflight[url]
+                        if not task.cancelled() and (e := task.exception()) is not None:
+                            _log_aborted(self._feeds[url], e)
+                # feeds in flight stay due: don't spin on them
+                busy = upcoming is not None and upcoming <= self.clock() and bool(inflight)
+                wait = 1.0 if upcoming is None else min(1.0, max(0.2 if busy else 0.05, upcoming - self.clock()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=wait)
+            if inflight:
+                _done, pending = await asyncio.wait(inflight.values(), timeout=grace)
+                for task in pending:  # their leases are released by _poll's finally
+                    task.cancel()
+                if pending:
+                    await asyncio.wait(pending, timeout=5)
         finally:
             await self.aclose()
 
@@ -108,6 +153,8 @@ class Poller:
                 return await self._fetch_and_enqueue(feed, state)
             except ClaimwatchError as e:
                 self._failed(feed, state, e)
+            except redis.RedisError:
+                raise  # not the feed's fault: it stays due, the loop waits for Redis
             except Exception as e:  # a bug must not stop the loop or leave the feed due forever
                 log.exception("feed %s: unexpected error", feed.name or safe_url(url))
                 self._failed(feed, state, ClaimwatchError(type(e).__name__, kind="internal"))
@@ -120,8 +167,10 @@ class Poller:
 
     async def _fetch_and_enqueue(self, feed: FeedSettings, state: dict[str, str]) -> int:
         conditional = {"If-None-Match": state.get("etag", ""), "If-Modified-Since": state.get("last_modified", "")}
-        resp = await afetch(self.client, feed.url, self.settings.network,
-                            max_bytes=self.settings.network.max_feed_bytes, headers=conditional)
+        net = self.settings.network
+        started = time.monotonic()
+        resp = await afetch(self.client, feed.url, net, max_bytes=net.max_feed_bytes, headers=conditional)
+        self.store.observe("feed_fetch", time.monotonic() - started)
         now = self.clock()
         saved = {"last_status": resp.status, "last_ok": now, "errors": 0, "last_error": "",
                  "etag": resp.headers.get("etag") or state.get("etag", ""),
@@ -130,7 +179,14 @@ class Poller:
         if resp.status == 304:
             self.store.count("feed_304")
         else:
-            parsed = feeds.parse(resp.body, resp.url, resp.headers)
+            started = time.monotonic()
+            parsed = await asyncio.to_thread(feeds.parse, resp.body, resp.url, resp.headers,
+                                             max_items=net.max_feed_items)
+            self.store.observe("feed_parse", time.monotonic() - started)
+            if parsed.dropped:
+                self.store.count("feed_items_dropped", parsed.dropped)
+                log.warning("feed %s: %d item(s) not read (beyond max_feed_items %d, or nothing to identify them)",
+                            feed.name or safe_url(feed.url), parsed.dropped, net.max_feed_items)
             n = self._enqueue_items(feed, parsed, now)
             ttl = parsed.ttl
             saved |= {"title": parsed.title, "items": len(parsed.items), "problem": parsed.problem or "",
@@ -158,11 +214,15 @@ class Poller:
             watches = self._watches_for(feed, item, now)
             if not watches:
                 continue
-            keys = [f"guid:{item.guid}"] + ([f"url:{item.url}"] if item.url else [])
+            keys = [f"guid:{feed.url}|{item.guid}"] + ([f"url:{item.url}"] if item.url else [])
             if not self.store.mark_seen(keys):
                 continue
+            url = item.url or item.link
+            if not url:  # no link: a stable stand-in; the article is the feed's own text
+                url = f"{feed.url.split('#', 1)[0]}#entry-{digest(item.guid, 8)}"
+                self.store.count("entries_without_link")
             entry = Entry(watches=watches, feed_url=feed.url, feed_name=feed.name or parsed.title,
-                          url=item.url or item.link, link=item.link, guid=item.guid, title=item.title,
+                          url=url, link=item.link, guid=item.guid, title=item.title,
                           summary=item.summary, published=item.published, author=item.author)
             try:
                 self.enqueue(entry)
@@ -180,13 +240,22 @@ class Poller:
         if isinstance(e, Gone) and e.kind == "http_410":
             log.warning("feed %s is gone (HTTP 410): no longer polled; remove it from the config", name)
             self.store.save_feed_state(feed.url, saved | {"gone": 1})
-            self.store.unschedule(feed.url)
+            self.store.mark_gone(feed.url)
             return
         when = next_poll(now, self._interval(feed), errors=errors, retry_after=getattr(e, "retry_after", None),
                          cap=self.settings.service.max_backoff)
         log.warning("feed %s failed (%s: %s); error %d in a row, next try in %.0f s",
                     name, e.kind, e, errors, when - now)
         self.store.save_feed_state(feed.url, saved | {"next_poll": when}, next_poll=when)
+
+
+def _log_aborted(feed: FeedSettings, e: BaseException) -> None:
+    """A poll that died of something other than the feed (Redis away): the lease expires, the feed stays due."""
+    name = feed.name or safe_url(feed.url)
+    if isinstance(e, redis.RedisError):
+        log.warning("feed %s: poll aborted, Redis unreachable (%s); it stays due", name, type(e).__name__)
+    else:
+        log.error("feed %s: poll aborted: %s: %s", name, type(e).__name__, e)
 
 
 def _age(published: str | None, now: float) -> float | None:

@@ -36,10 +36,35 @@ def enqueue_entry(queue: Queue, entry: Entry) -> None:
                   result_ttl=RESULT_TTL, failure_ttl=7 * 86400, retry=Retry(max=3, interval=[10, 60, 300]))
 
 
-def enqueue_delivery(queue: Queue, alert: Alert, sink: str, attempt: int = 0, delay: float = 0.0) -> None:
-    job_id = f"deliver-{alert.id}-{digest(sink, 4)}-{attempt}"
+def delivery_job_id(alert_id: str, sink: str, attempt: int = 0, generation: int = 0, hops: int = 0) -> str:
+    """Deterministic per (alert, sink, attempt); ``generation`` > 0 for a manual resend (``claimwatch
+    alerts retry``), ``hops`` > 0 for a send the rate limiter deferred (it holds a reserved slot)."""
+    job_id = f"deliver-{alert_id}-{digest(sink, 4)}-{attempt}"
+    if generation:
+        job_id += f"-g{generation}"
+    if hops:
+        job_id += f"-s{hops}"
+    return job_id
+
+
+def enqueue_delivery(
+    queue: Queue,
+    alert: Alert,
+    sink: str,
+    attempt: int = 0,
+    delay: float = 0.0,
+    *,
+    generation: int = 0,
+    hops: int = 0,
+) -> None:
+    """One RQ job delivering ``alert`` to ``sink`` (``workers.jobs.deliver_alert``), now or after ``delay``
+    seconds (retries, rate-limited sends: the worker never sleeps). Immediate enqueues are idempotent."""
+    job_id = delivery_job_id(alert.id, sink, attempt, generation, hops)
     kwargs = dict(job_id=job_id, job_timeout=60, result_ttl=RESULT_TTL, failure_ttl=7 * 86400)
+    args: tuple = (alert.to_dict(), sink, attempt)
+    if generation or hops:
+        args += (generation, hops)
     if delay > 0:
-        queue.enqueue_in(timedelta(seconds=delay), DELIVER_ALERT, alert.to_dict(), sink, attempt, **kwargs)
+        queue.enqueue_in(timedelta(seconds=delay), DELIVER_ALERT, *args, **kwargs)
     elif queue.fetch_job(job_id) is None:
-        queue.enqueue(DELIVER_ALERT, alert.to_dict(), sink, attempt, **kwargs)
+        queue.enqueue(DELIVER_ALERT, *args, **kwargs)

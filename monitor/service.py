@@ -4,7 +4,21 @@
 (``python -m monitor worker``, each in its own session so a terminal's Ctrl-C or a process-group
 SIGTERM reaches only this process, which then stops them in order), the health endpoint and the
 poller. SIGTERM/SIGINT: stop polling, let workers finish their current job (RQ warm shutdown), stop
-Redis last, exit 0.
+Redis last, exit 0 (all within ``STOP_BUDGET`` seconds).
+
+A supervisor thread keeps the pieces alive (README "Operations / reliability"):
+
+- a worker process that dies (kill -9, OOM, a crash) is started again, with back-off if it keeps
+  dying; its RQ registration is removed and its job handed back to the queue at once
+  (``monitor.broker.recover_jobs``), not when RQ's heartbeat expiry would notice;
+- the embedded redis-server, should it die, is started again on the same ``data_dir`` (the
+  append-only file brings the state back); every client reconnects by itself;
+- every ``SWEEP`` seconds, jobs of workers that died elsewhere (other machines) are recovered.
+
+Starting on its own embedded Redis (nothing else can be connected to it), `run` first recovers
+everything the previous run left in flight: its workers' registrations, their started jobs, the
+poller's feed leases. So a `kill -9` of the whole service loses nothing, and a restart neither
+fetches again nor alerts again what was done (entries are marked seen, alerts have stable ids).
 """
 
 from __future__ import annotations
@@ -17,10 +31,23 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from monitor.broker import EmbeddedRedis, _die_with_parent, connect
+import redis
+
+from monitor.broker import (
+    EmbeddedRedis,
+    _killed_with_parent,
+    connect,
+    forget_workers,
+    recover_jobs,
+    release_scheduler_locks,
+    worker_prefix,
+)
 from monitor.health import serve
 from monitor.poller import Poller
 from monitor.queue import enqueue_entry, queues
@@ -29,19 +56,30 @@ from monitor.store import Store
 
 log = logging.getLogger(__name__)
 REDIS_URL_ENV = "CLAIMWATCH_REDIS_URL"  # set by `run` for its workers: the embedded server's URL
-STOP_GRACE = 25.0  # seconds workers get to finish their job after SIGTERM
+STOP_BUDGET = 27.0  # seconds from SIGTERM to exit: the poller's in-flight polls and the workers' jobs
+POLL_GRACE = 5.0  # seconds in-flight feed polls get after SIGTERM
+SWEEP = 10.0  # seconds between recoveries of jobs of workers that died elsewhere
+STOP_GRACE = STOP_BUDGET  # the old name
 
 
 def _ident(role: str) -> str:
     return f"{role}-{socket.gethostname()}-{os.getpid()}"
 
 
-async def _poll_until_stopped(poller: Poller) -> None:
+async def _poll_until_stopped(poller: Poller, on_stop: Callable[[], None] | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        if not stop.is_set():
+            log.info("stopping: no new polls; in-flight work gets %.0f s", STOP_BUDGET)
+            stop.set()
+            if on_stop is not None:
+                on_stop()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await poller.run(stop)
+        loop.add_signal_handler(sig, stopping)
+    await poller.run(stop, grace=POLL_GRACE)
     log.info("poller stopped")
 
 
@@ -53,26 +91,132 @@ def run_poller(settings: Settings, redis_url: str) -> None:
     asyncio.run(_poll_until_stopped(poller))
 
 
-def _start_workers(n: int, configs: Sequence[Path], redis_url: str) -> list[subprocess.Popen[bytes]]:
-    args = [sys.executable, "-m", "monitor", "worker"]
-    for c in configs:
-        args += ["--config", str(c)]
-    env = dict(os.environ, **{REDIS_URL_ENV: redis_url})
-    return [subprocess.Popen(args, env=env, start_new_session=True, preexec_fn=_die_with_parent)
-            for _ in range(n)]
+class Supervisor:
+    """The worker processes (and the embedded Redis): started, watched, restarted, stopped."""
+
+    def __init__(self, n: int, configs: Sequence[Path], redis_url: str, connection: redis.Redis,
+                 store: Store, embedded: EmbeddedRedis | None = None):
+        self.n, self.redis_url, self.connection, self.store, self.embedded = n, redis_url, connection, store, embedded
+        self.args = [sys.executable, "-m", "monitor", "worker"]
+        for c in configs:
+            self.args += ["--config", str(c)]
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.restarts = 0
+        self._pending: list[str] = []  # worker name prefixes whose jobs still need recovering
+        self._stop = threading.Event()
+        self._stopping = False
+        self._deaths: list[float] = []  # recent worker deaths (monotonic), for back-off
+        self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+
+    def start(self) -> Supervisor:
+        self.workers = [self._spawn() for _ in range(self.n)]
+        self._thread.start()
+        return self
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        env = dict(os.environ, **{REDIS_URL_ENV: self.redis_url})
+        return subprocess.Popen(self.args, env=env, start_new_session=True, preexec_fn=_killed_with_parent)
+
+    @property
+    def alive(self) -> int:
+        return sum(1 for w in self.workers if w.poll() is None)
+
+    def status(self) -> dict[str, Any]:
+        return {"worker_processes": self.alive, "expected": self.n, "restarts": self.restarts}
+
+    # ------------------------------------------------------------------ watching
+
+    def _watch(self) -> None:
+        last_sweep = time.monotonic()
+        while not self._stop.wait(0.5):
+            try:
+                self._check_redis()
+                self._check_workers()
+                if self._pending or time.monotonic() - last_sweep >= SWEEP:
+                    self._recover()
+                    last_sweep = time.monotonic()
+            except redis.RedisError as e:
+                log.warning("supervisor: Redis unreachable (%s); retrying", type(e).__name__)
+            except Exception:  # never let the watcher die
+                log.exception("supervisor: unexpected error")
+
+    def _check_redis(self) -> None:
+        e = self.embedded
+        if e is None or self._stopping or e.proc is None or e.proc.poll() is None:
+            return
+        log.error("embedded redis-server exited (%s); starting it again on %s", e.proc.returncode, e.data_dir)
+        e.start()
+        with contextlib.suppress(redis.RedisError):
+            self.store.count("redis_restarts")
+
+    def _check_workers(self) -> None:
+        for i, w in enumerate(self.workers):
+            code = w.poll()
+            if code is None or self._stopping:
+                continue
+            now = time.monotonic()
+            self._deaths = [t for t in self._deaths if now - t < 60] + [now]
+            pause = min(30.0, 0.5 * 2 ** max(0, len(self._deaths) - 2))  # a crash loop backs off
+            log.warning("worker process %d exited (%s); recovering its job and starting another%s", w.pid,
+                        _exit_reason(code), f" in {pause:.0f} s" if pause >= 1 else "")
+            self._pending.append(worker_prefix(w.pid))
+            with contextlib.suppress(redis.RedisError):
+                self._recover()
+            if self._stop.wait(pause) or self._stopping:
+                return
+            self.workers[i] = self._spawn()
+            self.restarts += 1
+            with contextlib.suppress(redis.RedisError):
+                self.store.count("worker_restarts")
+
+    def _recover(self) -> None:
+        dead = list(self._pending)
+        if dead:
+            forget_workers(self.connection, dead)
+            release_scheduler_locks(self.connection, queues(self.connection), dead)
+        recover_jobs(self.connection, queues(self.connection), dead=dead)
+        self._pending = [p for p in self._pending if p not in dead]
+
+    # ------------------------------------------------------------------ stopping
+
+    def begin_stop(self) -> None:
+        """SIGTERM every worker now: they finish their current job while the poller drains."""
+        self._stopping = True
+        for w in self.workers:
+            if w.poll() is None:
+                with contextlib.suppress(OSError):
+                    w.send_signal(signal.SIGTERM)
+
+    def stop(self, deadline: float) -> None:
+        self.begin_stop()
+        self._stop.set()
+        for w in self.workers:
+            try:
+                w.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("worker %d did not finish in time; killed (its job is recovered at the next start)",
+                            w.pid)
+                w.kill()
+                w.wait()
+        self._thread.join(timeout=2)
 
 
-def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
-    for w in workers:
-        if w.poll() is None:
-            w.send_signal(signal.SIGTERM)
-    for w in workers:
-        try:
-            w.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            log.warning("worker %d did not finish in %.0f s; killed (RQ re-queues its job)", w.pid, STOP_GRACE)
-            w.kill()
-            w.wait()
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def recover_at_start(connection: redis.Redis, store: Store) -> None:
+    """A service starting on its own Redis: whatever a previous run had in flight is orphaned."""
+    dead = forget_workers(connection)
+    release_scheduler_locks(connection, queues(connection))
+    recovered = recover_jobs(connection, queues(connection), everything=True)
+    leases = store.clear_leases()
+    if dead or recovered or leases:
+        log.warning("recovered from an unclean stop: %d worker registration(s) removed, %d job(s) re-queued, "
+                    "%d feed lease(s) released", len(dead), len(recovered), leases)
 
 
 def run(settings: Settings, configs: Sequence[Path]) -> int:
@@ -81,24 +225,37 @@ def run(settings: Settings, configs: Sequence[Path]) -> int:
     if not redis_url:
         embedded = EmbeddedRedis(settings.service.data_dir).start()
         redis_url = embedded.url
-    workers: list[subprocess.Popen[bytes]] = []
+    supervisor: Supervisor | None = None
     server = None
+    deadline = [float("inf")]
     try:
         connection = connect(redis_url)
         store = Store(connection)
+        if embedded is not None:
+            recover_at_start(connection, store)
         n = settings.service.workers or os.cpu_count() or 1
-        workers = _start_workers(n, configs, redis_url)
+        supervisor = Supervisor(n, configs, redis_url, connection, store, embedded).start()
         log.info("started %d worker process(es)", n)
         if settings.service.http_port:
-            server = serve(settings.service.http_host, settings.service.http_port, store, connection)
+            server = serve(settings.service.http_host, settings.service.http_port, store, connection,
+                           extra=supervisor.status)
         entries = queues(connection)[1]
         poller = Poller(settings, store, lambda e: enqueue_entry(entries, e), ident=_ident("poller"))
-        asyncio.run(_poll_until_stopped(poller))
+
+        def on_stop() -> None:
+            deadline[0] = time.monotonic() + STOP_BUDGET
+            if supervisor is not None:
+                supervisor.begin_stop()
+
+        asyncio.run(_poll_until_stopped(poller, on_stop))
     finally:
         with contextlib.suppress(Exception):
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the shutdown
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _stop_workers(workers)
+        if deadline[0] == float("inf"):
+            deadline[0] = time.monotonic() + STOP_BUDGET
+        if supervisor is not None:
+            supervisor.stop(deadline[0])
         if server is not None:
             server.shutdown()
         if embedded is not None:

@@ -13,11 +13,20 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from monitor.errors import ConfigError
 
@@ -44,6 +53,8 @@ class ServiceSettings(_Strict):
     http_port: int = Field(8787, ge=0, le=65535, description="health/metrics endpoint; 0 = off")
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    embeddings: Literal["auto", "minilm", "off"] = Field(
+        "auto", description="sentence embeddings for novelty: auto = when the semantic extra is installed")
     max_backoff: float = Field(3600.0, gt=0, description="cap of a failing feed's back-off, seconds")
     feed_lease: float = Field(120.0, gt=0, description="seconds a poller holds a feed while polling it")
 
@@ -65,6 +76,21 @@ class NetworkSettings(_Strict):
     max_redirects: int = Field(5, ge=0)
     concurrency: int = Field(16, gt=0, description="feeds fetched at once by one poller")
     user_agent: str = "claimwatch/0.1 (news monitor; +https://github.com/claimwatch/claimwatch)"
+    fetch_deadline: float = Field(60.0, gt=0, description="total seconds one fetch may take, redirects included")
+    max_feed_items: int = Field(2000, gt=0, description="items read from one feed document (the first ones)")
+    allow_networks: list[str] = Field([], description="CIDRs reachable even though private, e.g. 10.0.0.5/32")
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for i, c in enumerate(v):
+            try:
+                ipaddress.ip_network(c, strict=False)
+            except ValueError:
+                raise ValueError(f"[{i}] not an address or CIDR network") from None
+        return v
 
 
 class NoveltySettings(_Strict):
@@ -72,8 +98,11 @@ class NoveltySettings(_Strict):
 
     known_similarity: float = Field(0.5, gt=0, le=1, description="at or above: the same fact as a known one")
     min_words: int = Field(6, ge=1, description="shorter sentences are not claims")
+    semantic_similarity: float = Field(0.75, gt=0, le=1, description="embedding cosine at which a claim is known")
     relevance: float = Field(0.25, ge=0, le=1, description="share of an article's vocabulary the watch must know")
     near_duplicate: float = Field(0.8, gt=0, le=1, description="shingle Jaccard at which a page is a copy")
+    days_before: float = Field(7, ge=0, description="articles published this long before the events are another story")
+    days_after: float = Field(45, ge=0, description="... and this long after the latest accepted article")
 
 
 class WatchSettings(_Strict):
@@ -82,6 +111,7 @@ class WatchSettings(_Strict):
     exclude: list[str] = []
     seed: list[Path] = []
     max_age_days: float | None = Field(None, gt=0, description="ignore entries older than this; none = no cut-off")
+    event_dates: list[date] = Field([], description="when the watched events happened (TOML dates)")
     novelty: NoveltySettings = NoveltySettings()
 
     @field_validator("seed")
@@ -102,26 +132,93 @@ class FeedSettings(_Strict):
     _url = field_validator("url")(classmethod(lambda cls, v: _http_url(v)))
 
 
+TELEGRAM_API = "https://api.telegram.org"
+_URL_SINKS = ("webhook", "slack", "mattermost", "discord", "teams")
+# Messages per second each type sends by default, per target (a webhook URL, a Telegram chat):
+# Slack incoming webhooks ~1/s; Telegram 1/s per chat; Teams Workflows ~4/s; Discord 30/min per channel.
+DEFAULT_RATES: dict[str, float] = {"slack": 1.0, "mattermost": 1.0, "discord": 0.5, "teams": 4.0, "telegram": 1.0}
+_TELEGRAM_TOKEN = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
+_TELEGRAM_CHAT = re.compile(r"^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{3,})$")
+
+
 class AlertSettings(_Strict):
-    type: Literal["webhook", "console"]
-    url: str | None = None
+    """One ``[[alerts]]`` entry. An empty ``url`` (or Telegram ``token``/``chat_id``), as a
+    ``"${VAR:-}"`` left unset gives, disables the entry; a key that is absent where the type needs
+    it is an error."""
+
+    type: Literal["webhook", "console", "slack", "mattermost", "discord", "teams", "telegram"]
+    url: str | None = Field(None, validate_default=True)
     secret: str | None = None
+    token: str | None = Field(None, validate_default=True)
+    chat_id: str | int | None = Field(None, validate_default=True)
+    api_url: str = Field(TELEGRAM_API, validate_default=True)
     watches: list[str] | None = None
     timeout: float = Field(10.0, gt=0)
+    rate: float | None = Field(None, ge=0, description="messages per second to this target; 0 = no limit")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("type")
+        if kind in _URL_SINKS and kind != "webhook" and v is None:
+            raise ValueError(f"required for a {kind} sink")
+        if kind not in _URL_SINKS and v is not None:
+            raise ValueError(f"not used by a {kind} sink")
+        return _http_url(v) if v else v
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("type") == "telegram":
+            if v is None:
+                raise ValueError("required for a telegram sink")
+            if v and not _TELEGRAM_TOKEN.match(v):
+                raise ValueError("not a Telegram bot token (digits:letters, as @BotFather gives it)")
+        elif v is not None:
+            raise ValueError(f"not used by a {info.data.get('type')} sink")
+        return v
+
+    @field_validator("chat_id")
+    @classmethod
+    def _chat_id(cls, v: str | int | None, info: ValidationInfo) -> str | None:
+        if info.data.get("type") == "telegram":
+            if v is None:
+                raise ValueError("required for a telegram sink")
+            v = str(v)
+            if v and not _TELEGRAM_CHAT.match(v):
+                raise ValueError("not a Telegram chat id (a number, or @channelusername)")
+            return v
+        if v is not None:
+            raise ValueError(f"not used by a {info.data.get('type')} sink")
+        return None
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        return _http_url(v).rstrip("/")
 
     @model_validator(mode="after")
-    def _needs_url(self) -> AlertSettings:
-        if self.type == "webhook" and self.url:
-            _http_url(self.url)
+    def _secret_only_for_webhooks(self) -> AlertSettings:
+        if self.secret and self.type != "webhook":
+            raise ValueError(f"secret: not used by a {self.type} sink")
         return self
 
     @property
     def enabled(self) -> bool:
-        return self.type == "console" or bool(self.url)
+        if self.type == "console":
+            return True
+        if self.type == "telegram":
+            return bool(self.token and self.chat_id)
+        return bool(self.url)
 
     @property
     def name(self) -> str:
         return self.type
+
+    @property
+    def messages_per_second(self) -> float:
+        """The rate limit per target: ``rate`` when set, else the type's default (0: none)."""
+        return self.rate if self.rate is not None else DEFAULT_RATES.get(self.type, 0.0)
 
 
 class Settings(_Strict):

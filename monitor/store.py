@@ -4,8 +4,11 @@ Key layout (prefix ``cw:``)::
 
     cw:feed:{fh}              hash   feed state: url, etag, last_modified, next_poll, errors, last_error, gone, ...
     cw:due                    zset   feed url -> next poll time (unix seconds); a gone (410) feed leaves it
+    cw:gone                   set    feed urls that answered 410 (no longer polled; `status` still lists them)
     cw:lease:{fh}             string the poller holding a feed (SET NX PX)
-    cw:seen                   set    "g:{hash}" / "u:{hash}": entries seen, by GUID and canonical URL
+    cw:seen                   set    hashes of "guid:{feed url}|{guid}" and "url:{canonical url}": entries seen
+    cw:page:{uh}              string the article fetched for an entry (JSON, 1 day): a re-run after a crash
+                                     does not fetch the page again
     cw:article:{uh}           hash   article record: url, title, source, published, status, reason, duplicate_of
     cw:w:{watch}:content      hash   content hash -> url of the first article with that text
     cw:w:{watch}:lsh:{b}:{h}  set    near-duplicate index: urls whose MinHash band b hashes to h
@@ -16,8 +19,11 @@ Key layout (prefix ``cw:``)::
     cw:alerts                 stream alert log: id, watch, url, title, claims (JSON)
     cw:alert:{alert_id}       string the alert as JSON (kept 30 days; deliveries are rebuilt from it)
     cw:delivery:{alert_id}    hash   sink -> "sent" | "failed: reason"
-    cw:dead                   list   JSON deliveries that failed for good
+    cw:dead                   list   JSON deliveries that failed for good (`claimwatch alerts retry` resends them)
+    cw:rate:{kind}:{th}       string next free send slot (unix ms) of one chat target (th: hash of its URL/chat)
+    cw:rate:{kind}:{th}:block string the target said 429 "retry after": no send before this (unix ms)
     cw:stats                  hash   counters (polls, 304s, errors by kind, articles by outcome, alerts by sink)
+    cw:latency                hash   "{stage}:sum" seconds, "{stage}:count", "{stage}:le:{bound}" histogram buckets
     cw:heartbeat:{role}:{id}  string liveness of pollers and workers (expires)
 """
 
@@ -51,6 +57,31 @@ redis.call('SADD', KEYS[1], unpack(ARGV))
 return 1
 """
 
+# Rate limit of one sink target. KEYS[1] next free slot (ms), KEYS[2] blocked-until (ms).
+# ARGV[1] interval ms between sends, ARGV[2] "1" when the caller already holds a slot.
+# Returns ms to wait: 0 = send now; else the caller holds the slot that many ms from now.
+_RATE_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local block = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[2] == '1' and now >= block then return 0 end
+local interval = tonumber(ARGV[1])
+local slot = math.max(now, block, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], slot + interval, 'PX', slot + interval - now + 60000)
+return slot - now
+"""
+
+# A 429 told us to wait: no send to this target before now + ARGV[1] ms. KEYS[1] blocked-until.
+_RATE_BLOCK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untl = now + tonumber(ARGV[1])
+if untl > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], untl, 'PX', tonumber(ARGV[1]) + 60000)
+end
+return untl
+"""
+
 # Release a lease only if we still hold it.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -65,6 +96,8 @@ class Store:
         self.r = client
         self._mark_seen = client.register_script(_MARK_SEEN)
         self._release = client.register_script(_RELEASE)
+        self._rate_take = client.register_script(_RATE_TAKE)
+        self._rate_block = client.register_script(_RATE_BLOCK)
 
     # ------------------------------------------------------------------ feeds
 
@@ -124,6 +157,7 @@ class Store:
 
     def feeds(self) -> list[dict[str, str]]:
         urls = [_s(m) for m in self.r.zrange(f"{PREFIX}due", 0, -1)]
+        urls += sorted(_s(m) for m in self.r.smembers(f"{PREFIX}gone") if _s(m) not in urls)
         return [self.feed_state(u) | {"url": u} for u in urls]
 
     # ------------------------------------------------------------------ entries
@@ -263,3 +297,115 @@ class Store:
 
     def alive(self, role: str) -> list[str]:
         return [_s(k).rsplit(":", 1)[-1] for k in self.r.scan_iter(f"{PREFIX}heartbeat:{role}:*")]
+
+    # ------------------------------------------------------------------ delivery: rate limits, dead letters
+
+    def rate_slot(self, key: str, interval: float, *, reserved: bool = False) -> float:
+        """Seconds until this sender may send to the target ``key`` (0: now), at most one send per
+        ``interval`` seconds across every worker. A positive answer is a reservation: the caller
+        comes back after that long with ``reserved=True`` and sends at once, unless the target has
+        since said to wait (``rate_block``), in which case it gets a new slot after the block."""
+        wait = self._rate_take(keys=[f"{PREFIX}rate:{key}", f"{PREFIX}rate:{key}:block"],
+                               args=[max(0, int(interval * 1000)), "1" if reserved else "0"])
+        return max(0, int(wait)) / 1000.0
+
+    def rate_block(self, key: str, seconds: float) -> None:
+        """The target answered 429 with a wait: no one sends to it for ``seconds``."""
+        if seconds > 0:
+            self._rate_block(keys=[f"{PREFIX}rate:{key}:block"], args=[int(seconds * 1000)])
+
+    def take_dead_letters(self, sink: str | None = None, alert_id: str | None = None) -> list[dict[str, Any]]:
+        """Remove and return the dead letters of ``sink`` / ``alert_id`` (every one when None). Each
+        is removed exactly once (LREM), so two concurrent callers never both get the same letter."""
+        out = []
+        for raw in self.r.lrange(f"{PREFIX}dead", 0, -1):
+            item = json.loads(raw)
+            if sink is not None and item.get("sink") != sink:
+                continue
+            if alert_id is not None and (item.get("alert") or {}).get("id") != alert_id:
+                continue
+            if self.r.lrem(f"{PREFIX}dead", 1, raw):
+                out.append(item)
+        return out
+
+    def clear_delivery(self, alert_id: str, sink: str) -> None:
+        """Forget a failed delivery's status (before it is sent again)."""
+        self.r.hdel(f"{PREFIX}delivery:{alert_id}", sink)
+
+    # ------------------------------------------------------------------ reliability (issue 6)
+
+    def mark_gone(self, url: str) -> None:
+        """A feed answered 410: stop polling it; ``feeds()`` (hence ``status``) keeps showing it."""
+        pipe = self.r.pipeline()
+        pipe.zrem(f"{PREFIX}due", url)
+        pipe.sadd(f"{PREFIX}gone", url)
+        pipe.execute()
+
+    def forget_gone_except(self, urls: Iterable[str]) -> None:
+        """A gone feed removed from the config is forgotten: added back later, it is polled again."""
+        keep = set(urls)
+        for member in self.r.smembers(f"{PREFIX}gone"):
+            url = _s(member)
+            if url not in keep:
+                self.r.srem(f"{PREFIX}gone", url)
+                self.r.hdel(self._feed_key(url), "gone")
+
+    def clear_leases(self) -> int:
+        """Drop every feed lease (start-up of a service that owns its Redis: no other poller exists)."""
+        keys = list(self.r.scan_iter(f"{PREFIX}lease:*"))
+        return int(self.r.delete(*keys)) if keys else 0
+
+    def cache_page(self, url: str, article: Mapping[str, Any], ttl: int = 86400) -> None:
+        self.r.set(f"{PREFIX}page:{digest(url)}", json.dumps(dict(article), ensure_ascii=False), ex=ttl)
+
+    def cached_page(self, url: str) -> dict[str, Any] | None:
+        raw = self.r.get(f"{PREFIX}page:{digest(url)}")
+        return json.loads(raw) if raw else None
+
+    LATENCY_BOUNDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+    def observe(self, stage: str, seconds: float) -> None:
+        """One observation of a stage's duration: a sum, a count and one histogram bucket (cheap: one round trip)."""
+        bound = next((b for b in self.LATENCY_BOUNDS if seconds <= b), "inf")
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hincrbyfloat(f"{PREFIX}latency", f"{stage}:sum", max(0.0, seconds))
+        pipe.hincrby(f"{PREFIX}latency", f"{stage}:count", 1)
+        pipe.hincrby(f"{PREFIX}latency", f"{stage}:le:{bound}", 1)
+        pipe.execute()
+
+    def latencies(self) -> dict[str, dict[str, Any]]:
+        """stage -> {"sum": s, "count": n, "buckets": [(bound, cumulative count), ..., ("+Inf", n)]}."""
+        raw = {_s(k): _s(v) for k, v in self.r.hgetall(f"{PREFIX}latency").items()}
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in raw.items():
+            stage, _, rest = key.partition(":")
+            d = out.setdefault(stage, {"sum": 0.0, "count": 0, "per": {}})
+            if rest == "sum":
+                d["sum"] = float(value)
+            elif rest == "count":
+                d["count"] = int(value)
+            elif rest.startswith("le:"):
+                d["per"][rest[3:]] = int(value)
+        for d in out.values():
+            running, buckets = 0, []
+            for b in self.LATENCY_BOUNDS:
+                running += d["per"].get(str(b), 0)
+                buckets.append((str(b), running))
+            buckets.append(("+Inf", d["count"]))
+            d["buckets"] = buckets
+            del d["per"]
+        return out
+
+    def heartbeat_ages(self, role: str) -> dict[str, float]:
+        """ident -> seconds since its last heartbeat, for the live (unexpired) ones."""
+        keys = list(self.r.scan_iter(f"{PREFIX}heartbeat:{role}:*"))
+        values = self.r.mget(keys) if keys else []
+        now = time.time()
+        out = {}
+        for k, v in zip(keys, values, strict=True):
+            if v is not None:
+                try:
+                    out[_s(k).split(f"heartbeat:{role}:", 1)[1]] = max(0.0, now - float(_s(v)))
+                except ValueError:
+                    continue
+        return out

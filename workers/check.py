@@ -61,8 +61,8 @@ def main(settings: Settings, target: str, *, explain: bool = False, watch: str |
         if not redis_url or not knowledge.items:
             for path in w.seed:
                 lang, sents = seed_sentences(Path(path).read_text(encoding="utf-8", errors="replace"), ctx.analyzer)
-                for s in sents:
-                    knowledge.add(s, lang, f"seed:{Path(path).name}", "seed")
+                knowledge.add_records([{"text": s, "lang": lang, "source": f"seed:{Path(path).name}",
+                                        "kind": "seed"} for s in sents])
         a = assess(article, w, knowledge, ctx.analyzer, ctx.queries[w.name])
         _print(a, explain)
         if a.new:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from monitor.models import Claim, Known
 from monitor.settings import NoveltySettings
 from workers.attribution import attribution
-from workers.knowledge import Knowledge
+from workers.knowledge import Knowledge, KnownSentence
 from workers.lexicon import reported
 from workers.text import Analyzer, Terms, years
 
@@ -56,28 +58,59 @@ def _not_a_claim(sentence: str, lang: str, terms: Terms, title_terms: Terms, nov
     return None
 
 
+def _specifics(terms: Terms) -> frozenset[str]:
+    return terms.names | terms.numbers
+
+
+def _carries(known: KnownSentence, terms: Terms) -> bool:
+    """Does the known sentence hold every name and figure of the claim?"""
+    return _specifics(terms) <= (_specifics(known.terms) | known.terms.content)
+
+
+def _decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge,
+            novelty: NoveltySettings) -> tuple[bool, str, float, str | None]:
+    """(is_new, why, similarity, nearest text).
+
+    Known when one known sentence carries the claim: it shares most of its weighted words
+    (``known_similarity``) or, with embeddings, its meaning (``semantic_similarity``); or it names
+    every person, place and figure the claim names while saying something close (half those bars).
+    Never known when the claim brings a figure the watch has never seen.
+    """
+    lex_item, lex_sim = knowledge.nearest(terms)
+    sem_item, sem_sim = knowledge.nearest_vector(vector)
+    new_figures = knowledge.unknown_numbers(terms)
+    if sem_item is not None:  # report the nearest in meaning: it reads best to a person
+        similarity, near = sem_sim, sem_item.text
+    else:
+        similarity, near = lex_sim, (lex_item.text if lex_item else None)
+    if new_figures:
+        return True, f"new figure(s) {', '.join(sorted(new_figures))}", similarity, near
+    how = f"words {lex_sim:.2f}" + (f", meaning {sem_sim:.2f}" if sem_item is not None else "")
+    if lex_sim >= novelty.known_similarity or sem_sim >= novelty.semantic_similarity:
+        return False, f"a known sentence says it ({how})", similarity, near
+    same_names = (lex_item is not None and lex_sim >= novelty.known_similarity / 2 and _carries(lex_item, terms)) or (
+        sem_item is not None and sem_sim >= novelty.semantic_similarity / 1.5 and _carries(sem_item, terms))
+    if same_names:
+        return False, f"a known sentence names all it names, in like words ({how})", similarity, near
+    return True, f"no known sentence carries it ({how})", similarity, near
+
+
 def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, analyzer: Analyzer,
           novelty: NoveltySettings, article_year: int | None, source: str) -> list[Verdict]:
     """The verdict on each sentence, in order; each (but the headline) is added to ``knowledge``."""
     title_terms = analyzer.terms(title, lang) if title else Terms(frozenset(), frozenset(), frozenset(), 0)
+    vectors = knowledge.encoder.encode(sentences) if knowledge.encoder is not None else None
     out: list[Verdict] = []
-    for sentence in sentences:
+    for i, sentence in enumerate(sentences):
+        vector = vectors[i] if vectors is not None else None
         terms = knowledge.normalise(analyzer.terms(sentence, lang))
         skip = _not_a_claim(sentence, lang, terms, title_terms, novelty, article_year)
         if skip:
             out.append(Verdict(sentence, skip[0], skip[1], terms=terms))
-            if skip[0] != "headline":  # the headline sums up the body; it is not a known sentence itself
-                knowledge.add(sentence, lang, source, "article", terms)
-            continue
-        nearest, similarity = knowledge.nearest(terms)
-        new_figures = knowledge.unknown_numbers(terms)
-        near_text = nearest.text if nearest else None
-        if similarity >= novelty.known_similarity and not new_figures:
-            out.append(Verdict(sentence, "known", f"covered {similarity:.2f} by a known sentence",
-                               similarity, near_text, terms=terms))
         else:
-            why = (f"new figure(s) {', '.join(sorted(new_figures))}" if similarity >= novelty.known_similarity
-                   else f"best known coverage {similarity:.2f} < {novelty.known_similarity}")
-            out.append(Verdict(sentence, "new", why, similarity, near_text, attribution(sentence, lang), terms))
-        knowledge.add(sentence, lang, source, "article", terms)
+            is_new, why, similarity, near = _decide(terms, vector, knowledge, novelty)
+            out.append(Verdict(sentence, "new" if is_new else "known", why, similarity, near,
+                               attribution(sentence, lang) if is_new else None, terms))
+        if out[-1].verdict != "headline":  # the headline sums up the body; it is not a known sentence itself
+            knowledge.add(sentence, lang, source, "article", terms, vector)
     return out

@@ -1,9 +1,13 @@
 """Deliver one alert to one sink: at least once, never twice once it is known to be sent.
 
-The delivery job (``workers.jobs.deliver_alert``) calls ``deliver()``; on ``TransientError`` it
+The delivery job (``workers.jobs.deliver_alert``) first asks ``slot_wait()`` whether the sink's rate
+limit (shared by every worker through Redis) lets it send now; if not it re-enqueues itself for its
+reserved slot instead of sleeping. Then it calls ``deliver()``; on ``TransientError`` it
 re-enqueues itself after ``retry_delay()`` until ``MAX_ATTEMPTS``, then calls ``give_up()``; on
 ``PermanentError`` it gives up at once. The alert id is stable across retries, so a receiver can
-drop the rare duplicate (a POST that arrived but whose response was lost) on ``X-Claimwatch-Id``.
+drop the rare duplicate (a POST that arrived but whose response was lost, or a worker killed between
+the send and recording it) on ``X-Claimwatch-Id``. Chat services have no such key: there the rare
+duplicate shows as a second message (README, "Chat alerts").
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import httpx
 from monitor.errors import ClaimwatchError, PermanentError, TransientError
 from monitor.models import Alert
 from monitor.store import Store
-from workers.sinks.base import Sink
+from workers.sinks.base import Sink, rate_of
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +42,22 @@ def deliver(alert: Alert, sink: Sink, store: Store, client: httpx.Client) -> boo
         sink.send(alert, client)
     except (TransientError, PermanentError) as e:
         store.count(f"alerts_failed:{sink.name}:{e.kind}")
+        key, _ = rate_of(sink)
+        if key and isinstance(e, TransientError) and e.kind == "http_429" and e.retry_after:
+            store.rate_block(key, min(e.retry_after, MAX_RETRY_AFTER))  # every worker waits, not just this one
         raise
     store.set_delivery(alert.id, sink.name, "sent")
     store.count(f"alerts_sent:{sink.name}")
     return True
+
+
+def slot_wait(alert: Alert, sink: Sink, store: Store, *, reserved: bool = False) -> float:
+    """Seconds this delivery must wait for the sink's rate limit (0: send now). A positive answer
+    reserves a slot: the caller re-enqueues itself for then with ``reserved=True``."""
+    key, interval = rate_of(sink)
+    if key is None or store.delivered(alert.id, sink.name):
+        return 0.0
+    return store.rate_slot(key, interval, reserved=reserved)
 
 
 def retry_delay(

@@ -38,13 +38,20 @@ def process_entry(entry: dict[str, Any]) -> list[str]:
     return [a.status for a in _process(Entry.from_dict(entry), ctx)]
 
 
-def deliver_alert(alert: dict[str, Any], sink_name: str, attempt: int = 0) -> str:
+def deliver_alert(alert: dict[str, Any], sink_name: str, attempt: int = 0, generation: int = 0, hops: int = 0) -> str:
+    """One alert to one sink. ``attempt`` counts failed sends; ``generation`` is set by a manual resend;
+    ``hops`` > 0 means the rate limiter deferred this send and it holds a slot."""
     ctx = context()
     a = Alert.from_dict(alert)
     sink = next((s for s in ctx.sinks if s.name == sink_name), None)
     if sink is None:
         log.warning("alert %s: sink %s is no longer configured; dropped", a.id, sink_name)
         return "no such sink"
+    wait = delivery.slot_wait(a, sink, ctx.store, reserved=hops > 0)
+    if wait > 0:
+        enqueue_delivery(ctx.alerts_queue, a, sink.name, attempt, wait,  # type: ignore[arg-type]
+                         generation=generation, hops=hops + 1)
+        return f"rate limited: sending in {wait:.2f} s"
     try:
         return "sent" if delivery.deliver(a, sink, ctx.store, ctx.client) else "already sent"
     except TransientError as e:
@@ -53,7 +60,8 @@ def deliver_alert(alert: dict[str, Any], sink_name: str, attempt: int = 0) -> st
             return "gave up"
         delay = delivery.retry_delay(attempt, e)
         log.info("alert %s to sink %s: %s; retry %d in %.1f s", a.id, sink.name, e.kind, attempt + 1, delay)
-        enqueue_delivery(ctx.alerts_queue, a, sink.name, attempt + 1, delay)  # type: ignore[arg-type]
+        enqueue_delivery(ctx.alerts_queue, a, sink.name, attempt + 1, delay,  # type: ignore[arg-type]
+                         generation=generation)
         return f"retry in {delay:.1f} s"
     except PermanentError as e:
         delivery.give_up(a, sink, ctx.store, e, attempt + 1)

@@ -3,7 +3,9 @@
 The list of known sentences lives in Redis (``Store.known``); each worker process keeps this index
 of it and reads only what was appended since its last sync. Terms are weighted by how rare they are
 in the watch's knowledge (IDF), so "Belgorod" counts for little in a Belgorod watch and a new name
-or figure counts for much.
+or figure counts for much. With an encoder (``workers.embed``), each sentence also has a unit
+vector, so a paraphrase in other words is found too. The published dates of accepted articles tell
+when the watched events are in the news.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from monitor.store import Store
+from workers.embed import Encoder
 from workers.text import Analyzer, Terms
 
 _FUZZY_MIN_LEN = 5  # names shorter than this match only exactly
@@ -31,19 +37,24 @@ class KnownSentence:
 
 
 class Knowledge:
-    def __init__(self, watch: str, analyzer: Analyzer):
+    def __init__(self, watch: str, analyzer: Analyzer, encoder: Encoder | None = None):
         self.watch = watch
         self.analyzer = analyzer
+        self.encoder = encoder
         self.items: list[KnownSentence] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
         self.df: Counter[str] = Counter()
         self.name_counts: Counter[str] = Counter()
+        self.dates: list[date] = []  # published dates of the accepted articles
         self.synced = 0  # how many of the Redis list's entries are in this index
         self._alias: dict[tuple[str, bool], str | None] = {}
+        self._vectors: list[np.ndarray] = []
+        self._matrix: np.ndarray | None = None
 
     # ------------------------------------------------------------------ building
 
-    def add(self, text: str, lang: str, source: str, kind: str, terms: Terms | None = None) -> KnownSentence:
+    def add(self, text: str, lang: str, source: str, kind: str, terms: Terms | None = None,
+            vector: np.ndarray | None = None) -> KnownSentence:
         terms = terms or self.analyzer.terms(text, lang)
         item = KnownSentence(text, terms, source, kind)
         idx = len(self.items)
@@ -52,14 +63,30 @@ class Knowledge:
             self.postings[t].append(idx)
             self.df[t] += 1
         self.name_counts.update(terms.names)
-        self._alias = {k: v for k, v in self._alias.items() if v is not None}  # misses may now match
+        if self.encoder is not None:
+            self._vectors.append(vector if vector is not None else self.encoder.encode([text])[0])
+            self._matrix = None
         return item
+
+    def add_records(self, records: list[dict[str, Any]]) -> None:
+        """Known-sentence records as Redis holds them (text, lang, source, kind, published)."""
+        vectors = self.encoder.encode([r["text"] for r in records]) if self.encoder and records else None
+        seen_sources = {i.source for i in self.items}
+        for i, rec in enumerate(records):
+            source = rec.get("source", "")
+            self.add(rec["text"], rec.get("lang", "en"), source, rec.get("kind", "article"),
+                     vector=None if vectors is None else vectors[i])
+            if rec.get("published") and source not in seen_sources:
+                seen_sources.add(source)
+                day = day_of(rec["published"])
+                if day:
+                    self.dates.append(day)
+        self._alias = {k: v for k, v in self._alias.items() if v is not None}  # misses may match now
 
     def sync(self, store: Store) -> int:
         """Read what other workers added since the last sync; returns how many sentences."""
         new = store.known(self.watch, start=self.synced)
-        for rec in new:
-            self.add(rec["text"], rec.get("lang", "en"), rec.get("source", ""), rec.get("kind", "article"))
+        self.add_records(new)
         self.synced += len(new)
         return len(new)
 
@@ -104,6 +131,16 @@ class Knowledge:
         idx, covered = scores.most_common(1)[0]
         return self.items[idx], covered / total
 
+    def nearest_vector(self, vector: np.ndarray | None) -> tuple[KnownSentence | None, float]:
+        """The known sentence closest in meaning (cosine of unit vectors), and that similarity."""
+        if vector is None or not self._vectors:
+            return None, 0.0
+        if self._matrix is None:
+            self._matrix = np.vstack(self._vectors)
+        sims = self._matrix @ vector
+        idx = int(np.argmax(sims))
+        return self.items[idx], float(sims[idx])
+
     def unknown_numbers(self, terms: Terms) -> set[str]:
         return {n for n in terms.numbers if n not in self.df}
 
@@ -113,3 +150,10 @@ class Knowledge:
         if not distinct:
             return 0.0
         return sum(1 for t in distinct if self.canonical(t) in self.df) / len(distinct)
+
+
+def day_of(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

@@ -19,14 +19,22 @@ _EN_SAY = (
     r"urged|urges|declared|declares|posted|posts|published|publishes|showed|shows|revealed|reveals|"
     r"according to|in a statement|in an interview"
 )
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _EN_TIME = (
-    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|tonight|yesterday|overnight|"
+    rf"(?i:on|late on|early on|by|since|until|from|last|this|next|that|before|after) {_WEEKDAY}|{_WEEKDAY}['’]s|"
+    rf"{_WEEKDAY} (?i:morning|afternoon|evening|night)|"
+    r"(?i:today|tonight|yesterday|overnight|"
     r"this (?:morning|afternoon|evening|week|weekend|month)|last (?:night|week|weekend|month)|"
     r"(?:earlier|later) (?:on|in|that|this|the same)|the same day|the next day|the day before|"
-    r"(?:a|one|two|three|four|five|six|seven) (?:days?|hours?|weeks?) (?:earlier|later|ago)|"
+    r"(?:a|one|two|three|four|five|six|seven) (?:days?|hours?|weeks?) (?:earlier|later|ago))|"
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)(?!\s+\d{4})|"
     r"\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 )
+# Habitual or generic statements are background even when they name a source or a time:
+# "the ministry publishes daily summaries", "Washington has repeatedly said ...".
+_EN_HABITUAL = (r"regularly|repeatedly|routinely|usually|typically|often|frequently|traditionally|generally|"
+                r"daily|weekly|every (?:day|week|month|year)|has long|have long|for years|for decades")
+_RU_HABITUAL = r"регулярно|неоднократно|постоянно|обычно|традиционно|ежедневно|неодноразово|зазвичай|щодня|постійно"
 _RU_SAY = (
     r"заяв\w*|сообщ\w*|сказал\w*|рассказ\w*|написал\w*|подтверд\w*|опроверг\w*|отрица\w*|утвержда\w*|"
     r"признал\w*|пообещал\w*|объявил\w*|по словам|по данным|по информации|как сообщает|как пишет|"
@@ -39,17 +47,23 @@ _RU_TIME = (
     r"січня|лютого|березня|квітня|травня|червня|липня|серпня|вересня|жовтня|листопада|грудня)(?!\s+\d{4})"
 )
 
-_ANCHORS = {
-    "en": (re.compile(rf"\b(?:{_EN_SAY})\b", re.IGNORECASE), re.compile(rf"\b(?:{_EN_TIME})\b")),
-    "ru": (re.compile(rf"(?<!\w)(?:{_RU_SAY})(?!\w)", re.IGNORECASE), re.compile(rf"(?<!\w)(?:{_RU_TIME})(?!\w)",
-                                                                                   re.IGNORECASE)),
+
+def _words(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", flags)
+
+
+_ANCHORS = {  # (reporting, time, habitual)
+    "en": (_words(_EN_SAY, re.IGNORECASE), _words(_EN_TIME), _words(_EN_HABITUAL, re.IGNORECASE)),
+    "ru": (_words(_RU_SAY, re.IGNORECASE), _words(_RU_TIME, re.IGNORECASE), _words(_RU_HABITUAL, re.IGNORECASE)),
 }
 _ANCHORS["uk"] = _ANCHORS["ru"]
 
 
 def reported(sentence: str, lang: str) -> bool:
-    """Does the sentence name a source or a time of its own, as a report does?"""
+    """Does the sentence name a source or a time of its own, as a report does (and not a habit)?"""
     if lang not in _ANCHORS:
         return True  # no vocabulary for this language: every sentence may be a claim
-    say, when = _ANCHORS[lang]
+    say, when, habitual = _ANCHORS[lang]
+    if habitual.search(sentence):
+        return False
     return bool(say.search(sentence) or when.search(sentence))

@@ -9,14 +9,15 @@ the knowledge, the alert and its deliveries, all under the watch's novelty lock.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
-from rq import Queue
+from rq import Queue, get_current_job
 
 from monitor import http
-from monitor.errors import PermanentError
+from monitor.errors import PermanentError, TransientError
 from monitor.filters import Query
 from monitor.models import Alert, Article, Entry
 from monitor.queue import enqueue_delivery
@@ -25,8 +26,8 @@ from monitor.store import Store, digest
 from workers import dedup
 from workers.claims import Verdict, judge
 from workers.extract import extract
-from workers.knowledge import Knowledge
-from workers.relevance import relevance
+from workers.knowledge import Knowledge, day_of
+from workers.relevance import out_of_time, relevance
 from workers.sinks import sinks_for
 from workers.sinks.base import Sink
 from workers.text import Analyzer
@@ -54,6 +55,7 @@ class Assessment:
     relevance: float = 0.0
     duplicate_of: str | None = None
     verdicts: list[Verdict] = field(default_factory=list)
+    lang: str = "en"
 
     @property
     def new(self) -> list[Verdict]:
@@ -61,20 +63,58 @@ class Assessment:
 
 
 def fetch_article(entry: Entry, ctx: Context) -> Article:
-    """The page's article, or the feed's summary when the page is unusable (not HTML, gone, ...)."""
+    """The page's article, or the feed's summary when the page is unusable (not HTML, gone, too big,
+    no extractable text, no link at all), each counted and logged with its reason.
+
+    A transient failure (timeout, 5xx, DNS) propagates so RQ retries the job later; on its last try
+    the summary stands in. The result is kept a day (``cw:page``): a job re-run after a crash does
+    not fetch the page again.
+    """
+    cached = ctx.store.cached_page(entry.url)
+    if cached:
+        return Article.from_dict(cached)
+    article = _fetch_article(entry, ctx)
+    ctx.store.cache_page(entry.url, article.to_dict())
+    return article
+
+
+def _summary_instead(entry: Entry, ctx: Context, kind: str, why: str) -> Article:
+    log.warning("page %s %s; using the feed's summary", http.safe_url(entry.url), why)
+    ctx.store.count(f"page_error:{kind}")
+    return extract(b"", entry.url, entry)
+
+
+def _fetch_article(entry: Entry, ctx: Context) -> Article:
     net = ctx.settings.network
+    if not entry.link:
+        return _summary_instead(entry, ctx, "no_link", "(the entry has no link)")
+    started = time.monotonic()
     try:
-        page = http.fetch(ctx.client, entry.link or entry.url, net, max_bytes=net.max_page_bytes)
+        page = http.fetch(ctx.client, entry.link, net, max_bytes=net.max_page_bytes)
     except PermanentError as e:
-        log.warning("page %s unusable (%s: %s); using the feed's summary", entry.url, e.kind, e)
-        ctx.store.count(f"page_error:{e.kind}")
-        return extract(b"", entry.url, entry)
+        return _summary_instead(entry, ctx, e.kind, f"unusable ({e.kind}: {e})")
+    except TransientError as e:
+        job = get_current_job()
+        if job is not None and job.retries_left:
+            ctx.store.count(f"page_error:{e.kind}")
+            raise
+        return _summary_instead(entry, ctx, e.kind, f"failed again ({e.kind}: {e})")
+    finally:
+        ctx.store.observe("page_fetch", time.monotonic() - started)
     ctype = page.headers.get("content-type", "")
-    if ctype and "html" not in ctype and "xml" not in ctype:
-        log.warning("page %s is %s, not HTML; using the feed's summary", entry.url, ctype.split(";")[0])
-        ctx.store.count("page_error:unsupported_type")
-        return extract(b"", entry.url, entry)
-    return extract(page.body, entry.url, entry, ctype)
+    mime = ctype.split(";")[0].strip().lower()
+    if (mime and "html" not in mime and "xml" not in mime) or (not mime and _binary(page.body)):
+        return _summary_instead(entry, ctx, "unsupported_type", f"is {mime or 'binary'}, not HTML")
+    article = extract(page.body, entry.url, entry, ctype)
+    if article.from_summary and page.body:
+        log.warning("page %s: no article text found; using the feed's summary", http.safe_url(entry.url))
+        ctx.store.count("page_error:no_text")
+    return article
+
+
+def _binary(body: bytes) -> bool:
+    head = body[:2048]
+    return head.startswith((b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8")) or b"\x00" in head
 
 
 def _year(published: str | None) -> int | None:
@@ -99,9 +139,15 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
     if score < watch.novelty.relevance:
         return Assessment(watch.name, "off_topic", f"{score:.0%} of its vocabulary known to the watch "
                           f"(< {watch.novelty.relevance:.0%}): another story", score, near[0])
+    elsewhen = out_of_time(article.published, watch, knowledge)
+    if elsewhen:
+        return Assessment(watch.name, "off_topic", f"another event: {elsewhen}", score, near[0])
+    day = day_of(article.published) if article.published else None
+    if day:
+        knowledge.dates.append(day)
     verdicts = judge(sents, lang, article.title, knowledge, analyzer, watch.novelty,
                      _year(article.published), article.url)
-    a = Assessment(watch.name, "no_new_claims", "every claim is known", score, near[0], verdicts)
+    a = Assessment(watch.name, "no_new_claims", "every claim is known", score, near[0], verdicts, lang)
     if a.new:
         a.status, a.reason = "new_claims", f"{len(a.new)} new claim(s)"
     elif near[0]:
@@ -138,8 +184,8 @@ def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context) ->
             return a
         dedup.index(store, watch.name, article.url, sig)
         added = knowledge.items[before:]
-        store.add_known(watch.name, ({"text": k.text, "source": k.source, "kind": k.kind,
-                                      "lang": ctx.analyzer.language(k.text)} for k in added))
+        store.add_known(watch.name, ({"text": k.text, "source": k.source, "kind": k.kind, "lang": a.lang,
+                                      "published": article.published} for k in added))
         knowledge.synced += len(added)
         if a.new:
             alert = make_alert(article, a)

@@ -5,15 +5,37 @@ article) holds the words its story is told in: its people, places, groups and wh
 article about the same events is told mostly in those words; an unrelated story that merely shares
 a keyword ("Raid", "Legion") is not. The score is the share of the article's distinct content
 lemmas the knowledge holds; ``novelty.relevance`` is the bar.
+
+Time: events are in the news for a while. When the watch names its ``event_dates``, those and the
+published dates of the articles it accepted since say when; an article published well before them
+(``days_before``) or long after the latest (``days_after``) is about another event, however alike
+its words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
-from workers.knowledge import Knowledge
+from monitor.settings import WatchSettings
+from workers.knowledge import Knowledge, day_of
 from workers.text import Terms
 
 
 def relevance(sentence_terms: Iterable[Terms], knowledge: Knowledge) -> float:
     return knowledge.known_share(t for terms in sentence_terms for t in terms.content)
+
+
+def out_of_time(published: str | None, watch: WatchSettings, knowledge: Knowledge) -> str | None:
+    """Why an article published then is about another event, or None when its time fits."""
+    day = day_of(published) if published else None
+    if day is None or not watch.event_dates:  # without the events' dates, time says nothing
+        return None
+    dates: list[date] = [*watch.event_dates, *knowledge.dates]
+    first = min(dates) - timedelta(days=watch.novelty.days_before)
+    last = max(dates) + timedelta(days=watch.novelty.days_after)
+    if day < first:
+        return f"published {day}, before the events ({min(dates)})"
+    if day > last:
+        return f"published {day}, {(day - max(dates)).days} days after the latest news of the events ({max(dates)})"
+    return None

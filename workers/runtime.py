@@ -9,6 +9,7 @@ from monitor.filters import watch_query
 from monitor.queue import queues
 from monitor.settings import Settings
 from monitor.store import Store
+from workers import embed
 from workers.knowledge import Knowledge
 from workers.pipeline import Context
 from workers.seed import ensure_seeded
@@ -19,6 +20,7 @@ from workers.text import Analyzer
 def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyzer | None = None) -> Context:
     """Load the language resources, seed every watch, and index what each watch knows."""
     analyzer = analyzer or Analyzer()
+    encoder = embed.load(settings.service.embeddings)
     store = Store(connection) if connection is not None else None
     ctx = Context(
         settings=settings,
@@ -32,7 +34,7 @@ def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyz
     for watch in settings.watches:
         if store is not None:
             ensure_seeded(watch, store, analyzer)
-        knowledge = Knowledge(watch.name, analyzer)
+        knowledge = Knowledge(watch.name, analyzer, encoder)
         if store is not None:
             knowledge.sync(store)
         ctx.knowledge[watch.name] = knowledge

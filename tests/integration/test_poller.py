@@ -274,7 +274,8 @@ def test_enqueue_failure_loses_nothing(redis_client: redis.Redis) -> None:
         assert asyncio.run(poll_once(p)) == 0
         state = store.feed_state(srv.base + "/f")
         assert state["last_error"].startswith("enqueue: ") and state.get("etag", "") == ""  # validators not saved
-        assert not store.is_seen("guid:x2") and store.is_seen("guid:x1")
+        feed = srv.base + "/f"
+        assert not store.is_seen(f"guid:{feed}|x2") and store.is_seen(f"guid:{feed}|x1")
 
         broken["on"] = False
         clock.now += 1000

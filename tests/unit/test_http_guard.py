@@ -12,7 +12,7 @@ import brotli
 import httpx
 import pytest
 
-from monitor import http
+from monitor import decode, http
 from monitor.errors import ForbiddenAddress, Gone, PermanentError, TooLarge, TransientError
 from monitor.settings import NetworkSettings
 
@@ -112,10 +112,10 @@ def test_redirect_target_is_absolute_without_fragment() -> None:
 
 
 def _decode(raw: bytes, encoding: str, max_bytes: int, step: int = 7000) -> bytes:
-    body = http._Body("https://h.test/x", httpx.Headers({"Content-Encoding": encoding} if encoding else {}), max_bytes)
+    body = decode.Body("https://h.test/x", httpx.Headers({"Content-Encoding": encoding} if encoding else {}), max_bytes)
     for i in range(0, len(raw), step):
         body.feed(raw[i:i + step])
-    return body.response("https://h.test/x", 200, httpx.Headers()).body
+    return body.finish()
 
 
 @pytest.mark.parametrize("encoding", ["", "gzip", "x-gzip", "deflate", "deflate-raw", "br", "identity"])
@@ -136,15 +136,15 @@ def test_body_decodings(encoding: str) -> None:
 @pytest.mark.parametrize("encoding", ["gzip", "br"])
 def test_bomb_stops_at_the_cap(encoding: str) -> None:
     bomb = (gzip.compress if encoding == "gzip" else brotli.compress)(b"\0" * 50_000_000)
-    body = http._Body("https://h.test/x", httpx.Headers({"Content-Encoding": encoding}), 100_000)
+    body = decode.Body("https://h.test/x", httpx.Headers({"Content-Encoding": encoding}), 100_000)
     with pytest.raises(TooLarge):
         body.feed(bomb)  # one raw chunk that would inflate to 50 MB
-    assert body.size <= 100_000 + 4 * http._STEP  # brotli's limit is soft: about one step over
+    assert body.size <= 100_000 + 4 * decode.STEP  # brotli's limit is soft: about one step over
 
 
 def test_content_length_over_cap_is_refused_before_reading() -> None:
     with pytest.raises(TooLarge):
-        http._Body("https://h.test/x", httpx.Headers({"Content-Length": "5000"}), 4999)
+        decode.Body("https://h.test/x", httpx.Headers({"Content-Length": "5000"}), 4999)
 
 
 def test_bad_encodings() -> None:

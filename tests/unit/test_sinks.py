@@ -7,6 +7,7 @@ import hmac
 import io
 import json
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from monitor.settings import AlertSettings, NetworkSettings, Settings, from_dict
 from workers.sinks import build_sinks, sinks_for
 from workers.sinks.base import Sink, check_status, parse_retry_after, post
 from workers.sinks.console import ConsoleSink, clean, render_text, when
-from workers.sinks.webhook import WebhookSink, encode, headers, sign
+from workers.sinks.webhook import WebhookSink, encode, headers, sign, sign_timestamped
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 URL = "https://hooks.example.net/services/T0/B0/s3cr3t-token"
@@ -105,15 +106,28 @@ def test_sign_is_hmac_sha256_of_the_raw_body() -> None:
 def test_headers_signed_only_with_a_secret() -> None:
     alert = sample_alert()
     body = encode(alert.payload())
-    signed = headers(alert, body, secret=SECRET, user_agent="ua/1")
+    signed = headers(alert, body, secret=SECRET, user_agent="ua/1", timestamp=1_700_000_000)
     assert signed == {
         "Content-Type": "application/json",
         "User-Agent": "ua/1",
         "X-Claimwatch-Id": alert.id,
         "X-Claimwatch-Event": "new_claims",
+        "X-Claimwatch-Timestamp": "1700000000",
         "X-Claimwatch-Signature": sign(SECRET, body),
+        "X-Claimwatch-Signature-Timestamped": sign_timestamped(SECRET, 1_700_000_000, body),
     }
-    assert "X-Claimwatch-Signature" not in headers(alert, body, secret=None, user_agent="ua/1")
+    unsigned = headers(alert, body, secret=None, user_agent="ua/1")
+    assert not any("signature" in k.lower() for k in unsigned)
+    assert abs(int(unsigned["X-Claimwatch-Timestamp"]) - time.time()) < 5
+
+
+def test_timestamped_signature_covers_the_time_and_verifies_as_the_readme_says() -> None:
+    body = encode(sample_alert().payload())
+    ts = 1_700_000_000
+    expected = hmac.new(SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    assert sign_timestamped(SECRET, ts, body) == "sha256=" + expected
+    assert sign_timestamped(SECRET, ts + 1, body) != sign_timestamped(SECRET, ts, body)  # a replayed body with a
+    assert sign_timestamped(SECRET, ts, body) != sign(SECRET, body)                     # new time fails the check
 
 
 def test_webhook_repr_hides_url_and_secret() -> None:
@@ -327,3 +341,24 @@ def test_sinks_for_respects_watches() -> None:
     sinks = build_sinks(s)
     assert [x.name for x in sinks_for(sinks, "w1", s)] == ["0:console", "2:console"]
     assert [x.name for x in sinks_for(sinks, "w2", s)] == ["0:console", "1:console"]
+
+
+def test_readme_verification_example_accepts_our_headers_and_rejects_replays() -> None:
+    import re as _re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    code = _re.search(r"```python\n(import hashlib, hmac, time.*?)```", readme, _re.S)
+    assert code, "README: the webhook verification example is missing"
+    scope: dict[str, object] = {}
+    exec(code.group(1), scope)  # noqa: S102 (our own README)
+    verify = scope["verify"]
+    alert = sample_alert()
+    body = encode(alert.payload())
+    now = int(time.time())
+    fresh = headers(alert, body, secret=SECRET, user_agent="ua", timestamp=now)
+    assert verify(SECRET.encode(), body, fresh)  # type: ignore[operator]
+    assert not verify(SECRET.encode(), body + b" ", fresh)  # type: ignore[operator]
+    stale = headers(alert, body, secret=SECRET, user_agent="ua", timestamp=now - 3600)
+    assert not verify(SECRET.encode(), body, stale)  # type: ignore[operator]
+    forged = dict(stale, **{"X-Claimwatch-Timestamp": str(now)})  # a replay with a fresh time
+    assert not verify(SECRET.encode(), body, forged)  # type: ignore[operator]

@@ -19,6 +19,7 @@ logged here contains a URL, a header value or a response body; callers pass a ``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -29,7 +30,9 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from monitor.errors import ClaimwatchError, PermanentError, TransientError
+from monitor.http import guard
 from monitor.models import Alert
+from monitor.settings import NetworkSettings
 
 
 @runtime_checkable
@@ -140,3 +143,62 @@ def sanitized(error: ClaimwatchError, label: str, what: str) -> ClaimwatchError:
         return type(error)(message, kind=error.kind)
     except TypeError:
         return PermanentError(message, kind=error.kind)
+
+
+def rate_of(sink: object) -> tuple[str | None, float]:
+    """(rate key, seconds between two messages) of a sink; (None, 0) when it has no limit."""
+    key = getattr(sink, "rate_key", None)
+    interval = float(getattr(sink, "min_interval", 0.0) or 0.0)
+    return (key, interval) if key and interval > 0 else (None, 0.0)
+
+
+def target_key(kind: str, *parts: str) -> str:
+    """A stable, non-reversible id of a sink's target (its URL, its bot token and chat), for Redis keys."""
+    h = hashlib.blake2b(digest_size=10)
+    for p in (kind, *parts):
+        h.update(p.encode("utf-8", "surrogatepass") + b"\0")
+    return f"{kind}:{h.hexdigest()}"
+
+
+class JsonSink:
+    """A chat sink that POSTs one JSON payload to one secret URL: the shared half of Slack, Mattermost,
+    Discord, Teams and Telegram. Subclasses set ``kind`` and ``render()``; ``rate`` is messages per
+    second to the target (0: no limit). Neither repr nor any message shows the URL."""
+
+    kind = "json"
+
+    def __init__(self, name: str, url: str, *, net: NetworkSettings, timeout: float = 10.0, rate: float = 0.0):
+        self.name = name
+        self._url = url
+        self._net = net
+        self._timeout = timeout
+        self.rate_key = target_key(self.kind, url)
+        self.min_interval = 1.0 / rate if rate > 0 else 0.0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    @property
+    def label(self) -> str:
+        return label_of(self.name)
+
+    def render(self, alert: Alert) -> Any:
+        raise NotImplementedError
+
+    def send(self, alert: Alert, client: httpx.Client) -> None:
+        post_json(client, self._url, self.render(alert), net=self._net, timeout=self._timeout, label=self.label)
+
+
+def post_json(
+    client: httpx.Client, url: str, payload: Any, *, net: NetworkSettings, timeout: float, label: str
+) -> httpx.Response:
+    """``guard`` the URL (SSRF), then ``post`` ``payload`` as UTF-8 JSON; errors never quote the URL."""
+    try:
+        guard(url, net)
+    except ClaimwatchError as e:  # the guard may quote the URL or its address: say neither
+        raise sanitized(e, label, "target check failed") from None
+    except OSError as e:  # a resolver error the guard let through
+        raise TransientError(f"{label}: cannot resolve the target ({type(e).__name__})", kind="network") from None
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": net.user_agent}
+    return post(client, url, body, headers, timeout=timeout, label=label)

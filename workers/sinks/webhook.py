@@ -6,9 +6,15 @@ One POST per alert; the body is ``json.dumps(alert.payload(), ensure_ascii=False
     User-Agent: <network.user_agent>
     X-Claimwatch-Id: <alert.id>          (stable across retries: receivers can de-duplicate on it)
     X-Claimwatch-Event: <alert.type>
+    X-Claimwatch-Timestamp: <unix seconds when this attempt was sent>
     X-Claimwatch-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>   (only when a secret is set)
+    X-Claimwatch-Signature-Timestamped: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>
+                                                                       (only when a secret is set)
 
-A receiver verifies the signature on the raw bytes it received, before parsing them.
+A receiver verifies a signature on the raw bytes it received, before parsing them. The first
+signature is the contract's (shared/acceptance/CONTRACT.md) and proves who sent the body; the
+timestamped one also proves when, so a receiver that rejects timestamps older than a few minutes
+cannot be fed a recorded request again (a replay). Each retry is signed afresh with its own time.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 
 import httpx
@@ -27,6 +34,8 @@ from monitor.settings import NetworkSettings
 from workers.sinks.base import label_of, post, sanitized
 
 SIGNATURE_HEADER = "X-Claimwatch-Signature"
+TIMESTAMP_HEADER = "X-Claimwatch-Timestamp"
+TIMESTAMPED_SIGNATURE_HEADER = "X-Claimwatch-Signature-Timestamped"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -34,20 +43,31 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
+def sign_timestamped(secret: str, timestamp: int, body: bytes) -> str:
+    """``"sha256=" + hex HMAC-SHA256(secret, b"<timestamp>." + body)``: covers the time of sending too."""
+    return sign(secret, str(int(timestamp)).encode("ascii") + b"." + body)
+
+
 def encode(payload: dict[str, Any]) -> bytes:
     """The exact bytes sent (and signed)."""
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
-def headers(alert: Alert, body: bytes, *, secret: str | None, user_agent: str) -> dict[str, str]:
+def headers(
+    alert: Alert, body: bytes, *, secret: str | None, user_agent: str, timestamp: int | None = None
+) -> dict[str, str]:
+    """The request's headers; ``timestamp`` (unix seconds) defaults to now."""
+    ts = int(time.time()) if timestamp is None else int(timestamp)
     out = {
         "Content-Type": "application/json",
         "User-Agent": user_agent,
         "X-Claimwatch-Id": alert.id,
         "X-Claimwatch-Event": alert.type,
+        TIMESTAMP_HEADER: str(ts),
     }
     if secret:
         out[SIGNATURE_HEADER] = sign(secret, body)
+        out[TIMESTAMPED_SIGNATURE_HEADER] = sign_timestamped(secret, ts, body)
     return out
 
 

@@ -1,0 +1,308 @@
+"""What counts as a claim, who asserts it, and whether the watch already knows it.
+
+workers.lexicon (reported), workers.attribution, workers.claims (judge), workers.knowledge.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.models import Claim, Known
+from monitor.settings import NoveltySettings
+from workers.attribution import attribution
+from workers.claims import Verdict, judge
+from workers.knowledge import Knowledge
+from workers.lexicon import reported
+from workers.text import Analyzer
+
+KNOWN = [
+    "Regional governor Vyacheslav Gladkov said on Monday that 70 fighters were killed near the village of Kozinka.",
+    "The Russian Volunteer Corps said on Tuesday that its units had entered the town of Grayvoron.",
+    "Kremlin spokesman Dmitry Peskov said on Monday that the saboteurs would be driven out of the region.",
+]
+TITLE = "Fighting continues in Belgorod region"
+NOVELTY = NoveltySettings()
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.fixture
+def knowledge(analyzer: Analyzer) -> Knowledge:
+    k = Knowledge("belgorod-raids", analyzer)
+    for s in KNOWN:
+        k.add(s, "en", "seed:test.txt", "seed")
+    return k
+
+
+def one(sentence: str, knowledge: Knowledge, analyzer: Analyzer, *, year: int | None = 2023,
+        title: str = TITLE, lang: str = "en") -> Verdict:
+    (v,) = judge([sentence], lang, title, knowledge, analyzer, NOVELTY, year, "https://news.example/a")
+    return v
+
+
+# --------------------------------------------------------------------------- lexicon.reported
+
+
+@pytest.mark.parametrize("sentence", [
+    "Officials said the town was shelled.",
+    "According to the governor, the town was shelled.",
+    "The governor confirmed that the town was shelled.",
+    "The town was shelled on Tuesday.",
+    "The town was shelled yesterday.",
+    "The town was shelled overnight.",
+    "The town was shelled on 22 May.",
+    "The town was shelled in early June.",
+    "The town was shelled last night.",
+    "Two days later the town was shelled again.",
+    # relative times open sentences too
+    "Yesterday drones hit the town of Shebekino.",
+    "Overnight drones hit the town of Shebekino.",
+    "Last night drones hit the town of Shebekino.",
+    "The next day drones hit the town of Shebekino.",
+])
+def test_reported_en(sentence: str) -> None:
+    assert reported(sentence, "en")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Shebekino lies near the border with Ukraine.",
+    "The Grad is a Soviet-era multiple rocket launcher.",
+    "The town was shelled in May 2023.",  # a month with a year is a dated reference, not the report's own time
+    "The tuesday group met in the hall.",  # weekdays and months count only capitalised
+    "Officials may hold talks about the border.",
+])
+def test_background_en_is_not_reported(sentence: str) -> None:
+    assert not reported(sentence, "en")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Губернатор заявил, что город обстреляли.",
+    "По словам губернатора, город обстреляли.",
+    "По данным министерства, город обстреляли.",
+    "Город обстреляли в понедельник.",
+    "Город обстреляли вчера.",
+    "Город обстреляли 22 мая.",
+])
+def test_reported_ru(sentence: str) -> None:
+    assert reported(sentence, "ru")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Шебекино находится недалеко от границы с Украиной.",
+    "Город обстреляли 22 мая 2023 года.",
+])
+def test_background_ru_is_not_reported(sentence: str) -> None:
+    assert not reported(sentence, "ru")
+
+
+def test_reported_uk_uses_the_shared_vocabulary() -> None:
+    assert reported("Губернатор повідомив, що місто обстріляли.", "uk")
+    assert reported("Місто обстріляли вчора.", "uk")
+    assert not reported("Шебекіне розташоване біля кордону з Україною.", "uk")
+
+
+def test_reported_unknown_language_lets_everything_through() -> None:
+    assert reported("Die Stadt liegt an der Grenze.", "de")
+
+
+# --------------------------------------------------------------------------- attribution
+
+
+@pytest.mark.parametrize(("sentence", "lang", "who"), [
+    ("Dmitry Peskov said the saboteurs would be driven out.", "en", "Dmitry Peskov"),
+    ("The Kremlin said the raid had failed.", "en", "Kremlin"),
+    ("Gladkov, the regional governor, said the raid had failed.", "en", "Gladkov"),
+    ("The raid failed, Governor Vyacheslav Gladkov said.", "en", "Governor Vyacheslav Gladkov"),
+    ("The raid failed, said Governor Vyacheslav Gladkov.", "en", "Governor Vyacheslav Gladkov"),
+    ("The raid failed, according to the UK Ministry of Defence.", "en", "UK Ministry of Defence"),
+    ("According to the UK Ministry of Defence, the raid failed.", "en", "UK Ministry of Defence"),
+    ("The Russian Volunteer Corps has claimed responsibility.", "en", "Russian Volunteer Corps"),
+    ("Вячеслав Гладков заявил, что город обстреляли.", "ru", "Вячеслав Гладков"),
+    ("Город обстреляли, по словам Вячеслава Гладкова.", "ru", "Вячеслава Гладкова"),
+    ("По словам Вячеслава Гладкова, город обстреляли.", "ru", "Вячеслава Гладкова"),
+    ("Как сообщает ТАСС, город обстреляли.", "ru", "ТАСС"),
+])
+def test_attribution(sentence: str, lang: str, who: str) -> None:
+    assert attribution(sentence, lang) == who
+
+
+@pytest.mark.parametrize(("sentence", "lang"), [
+    ("The town was shelled on Tuesday.", "en"),
+    ("Many people said the raid had failed.", "en"),
+    ("According to officials, the raid failed.", "en"),
+    ("Город обстреляли в понедельник.", "ru"),
+])
+def test_no_attribution(sentence: str, lang: str) -> None:
+    assert attribution(sentence, lang) is None
+
+
+# --------------------------------------------------------------------------- knowledge
+
+
+def test_canonical_matches_close_spellings_of_long_words(knowledge: Knowledge) -> None:
+    assert knowledge.canonical("kozina") == "kozinka"
+    assert knowledge.canonical("kozina", name=True) == "kozinka"
+    assert knowledge.canonical("kozinka") == "kozinka"
+    assert knowledge.canonical("grayvoron") == "grayvoron"
+    assert knowledge.canonical("graivoron") == "grayvoron"
+
+
+def test_canonical_leaves_short_and_unrelated_words_alone(knowledge: Knowledge) -> None:
+    assert knowledge.canonical("kozak") == "kozak"  # too far from kozinka
+    assert knowledge.canonical("kill") == "kill"
+    assert knowledge.canonical("kil") == "kil"  # shorter than the fuzzy minimum: exact only
+    assert knowledge.canonical("mozinka") == "mozinka"  # a different first letter is a different name
+
+
+def test_canonical_miss_can_match_once_the_word_is_known(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    assert knowledge.canonical("tavolzhanka") == "tavolzhanka"
+    knowledge.add("Drones hit Novaya Tavolzhanka on Friday, officials said.", "en", "x", "article")
+    assert knowledge.canonical("tavolzhansk") == "tavolzhanka"
+
+
+def test_nearest(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    terms = knowledge.normalise(analyzer.terms(KNOWN[1], "en"))
+    near, similarity = knowledge.nearest(terms)
+    assert near is not None and near.text == KNOWN[1] and near.kind == "seed"
+    assert similarity == pytest.approx(1.0)
+    terms = knowledge.normalise(analyzer.terms("Units of the Corps entered a bakery on Tuesday.", "en"))
+    near, similarity = knowledge.nearest(terms)
+    assert near is not None and near.text == KNOWN[1]
+    assert 0.0 < similarity < 1.0
+    assert knowledge.nearest(analyzer.terms("Completely unrelated pancakes and syrup.", "en")) == (None, 0.0)
+    assert knowledge.nearest(analyzer.terms("", "en")) == (None, 0.0)
+
+
+def test_rare_terms_weigh_more(knowledge: Knowledge) -> None:
+    assert knowledge.weight("said") == knowledge.weight("never-seen")  # neither is indexed (stop word / new)
+    assert knowledge.weight("monday") < knowledge.weight("kozinka") < knowledge.weight("never-seen")
+
+
+def test_unknown_numbers_and_known_share(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    terms = analyzer.terms("Officials said 39 of the 70 fighters were killed.", "en")
+    assert knowledge.unknown_numbers(terms) == {"39"}
+    assert knowledge.known_share(["kozinka", "grayvoron", "pancake", "syrup"]) == 0.5
+    assert knowledge.known_share(["kozina"]) == 1.0  # fuzzy
+    assert knowledge.known_share([]) == 0.0
+
+
+# --------------------------------------------------------------------------- judge
+
+
+def test_paraphrase_with_mostly_the_same_words_is_known(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("Governor Vyacheslav Gladkov said on Monday that 70 fighters had been killed near the village of Kozina.",
+            knowledge, analyzer)
+    assert v.verdict == "known"
+    assert v.nearest == KNOWN[0]
+    assert v.similarity >= NOVELTY.known_similarity
+    assert not v.is_new
+
+
+def test_a_new_figure_makes_a_known_kind_of_fact_new(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("Governor Vyacheslav Gladkov said on Monday that 39 fighters were killed near the village of Kozinka.",
+            knowledge, analyzer)
+    assert v.verdict == "new"
+    assert "39" in v.reason
+    assert v.nearest == KNOWN[0]
+    assert v.similarity >= NOVELTY.known_similarity  # the words are known; the figure is not
+    assert v.attribution == "Governor Vyacheslav Gladkov"
+
+
+def test_a_new_reported_fact_is_new_with_its_nearest_known(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("Governor Vyacheslav Gladkov said on Wednesday that drones set a fuel depot in Novaya Tavolzhanka "
+            "on fire.", knowledge, analyzer)
+    assert v.verdict == "new" and v.is_new
+    assert v.nearest == KNOWN[0]
+    assert 0.0 < v.similarity < NOVELTY.known_similarity
+    assert v.attribution == "Governor Vyacheslav Gladkov"
+    claim = v.claim()
+    assert claim == Claim(v.sentence, "Governor Vyacheslav Gladkov", Known(KNOWN[0], v.similarity))
+
+
+def test_a_fact_sharing_no_words_is_new_without_nearest(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("Local officials said on Thursday that a power station in Shebekino was damaged by artillery fire.",
+            knowledge, analyzer)
+    assert v.verdict == "new"
+    assert v.nearest is None and v.similarity == 0.0
+    assert v.claim().nearest_known is None
+
+
+def test_short_sentence(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("Gladkov said on Monday so.", knowledge, analyzer)
+    assert v.verdict == "short"
+    assert "5 words" in v.reason
+
+
+def test_question(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("Did the Russian Volunteer Corps say on Friday that its units had entered Shebekino?", knowledge, analyzer)
+    assert v.verdict == "question"
+
+
+def test_headline_again(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("Fighting continues in the Belgorod region, officials said.", knowledge, analyzer,
+            title="Fighting continues in Belgorod region, officials say")
+    assert v.verdict == "headline"
+
+
+def test_background_with_only_earlier_years(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("The region was shelled in 2022 and again in 2021, the governor said.", knowledge, analyzer)
+    assert v.verdict == "background"
+    assert "2021, 2022" in v.reason
+    # the same sentence with the article's own year is a claim
+    v = one("The region was shelled in 2022 and again in 2023, the governor said.", knowledge, analyzer)
+    assert v.verdict == "new"
+
+
+def test_background_without_source_or_time(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    v = one("The village of Kozinka lies close to the border with the Kharkiv region of Ukraine.", knowledge, analyzer)
+    assert v.verdict == "background"
+    assert "no source" in v.reason
+
+
+def test_a_sentence_repeated_in_one_article_is_new_once(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    s = "Local officials said on Thursday that a power station in Shebekino was damaged by artillery fire."
+    verdicts = judge([s, "Something unrelated was said on Friday by the mayor of the town.", s], "en", TITLE,
+                     knowledge, analyzer, NOVELTY, 2023, "https://news.example/a")
+    assert [v.verdict for v in verdicts] == ["new", "new", "known"]
+    assert verdicts[2].nearest == s
+
+
+def test_every_judged_sentence_joins_the_knowledge(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    before = len(knowledge.items)
+    sents = ["Short one.", "Local officials said on Thursday that a power station in Shebekino was damaged."]
+    judge(sents, "en", TITLE, knowledge, analyzer, NOVELTY, 2023, "https://news.example/b")
+    added = knowledge.items[before:]
+    assert [k.text for k in added] == sents
+    assert {k.source for k in added} == {"https://news.example/b"}
+    assert {k.kind for k in added} == {"article"}
+    # so the same fact in the next article is known
+    v = one("Officials said on Thursday that the power station in Shebekino was damaged by artillery.",
+            knowledge, analyzer)
+    assert v.verdict == "known"
+
+
+def test_a_stricter_threshold_alerts_more_paraphrases(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    s = "Governor Gladkov said on Monday that 70 fighters died in Kozinka and Grayvoron."
+    lenient = judge([s], "en", TITLE, knowledge, analyzer, NOVELTY, 2023, "u")[0]
+    assert lenient.verdict == "known"
+    strict = NoveltySettings(known_similarity=0.95)
+    k2 = Knowledge("w", analyzer)
+    for known in KNOWN:
+        k2.add(known, "en", "seed", "seed")
+    assert judge([s], "en", TITLE, k2, analyzer, strict, 2023, "u")[0].verdict == "new"
+
+
+def test_judge_russian(analyzer: Analyzer) -> None:
+    k = Knowledge("w", analyzer)
+    known = "Губернатор Вячеслав Гладков заявил в понедельник, что в Шебекино погибли два человека."
+    k.add(known, "ru", "seed", "seed")
+    verdicts = judge([
+        "Губернатор Вячеслав Гладков заявил в понедельник, что в Шебекино погибли два человека.",
+        "Вячеслав Гладков сообщил во вторник, что беспилотник атаковал нефтебазу в Грайвороне.",
+        "Шебекино находится недалеко от границы с Украиной и Харьковской областью.",
+    ], "ru", "", k, analyzer, NOVELTY, 2023, "u")
+    assert [v.verdict for v in verdicts] == ["known", "new", "background"]
+    assert verdicts[1].attribution == "Вячеслав Гладков"

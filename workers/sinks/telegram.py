@@ -1,0 +1,78 @@
+"""Telegram: the Bot API's ``sendMessage`` with ``parse_mode = "HTML"``.
+
+``POST {api_url}/bot{token}/sendMessage`` (``api_url`` defaults to the public Bot API; point it at a
+self-hosted Bot API server if you run one). The token is in the URL: like every sink URL it is never
+logged nor quoted in an error.
+
+Escaping. Every piece of article text goes through ``html.escape`` (``& < > "``), so ``<b>``,
+``<a href>`` or a broken tag in an article is text, never markup, and cannot make Telegram reject
+the message as unparsable. Telegram has no channel-wide mention to abuse; ``@username`` in text links
+to a profile but notifies nobody.
+
+Limits: 4,096 characters of text after entity parsing (counted here in UTF-16 code units, as
+Telegram does). Claims that do not fit end the message with "+N more claims".
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from monitor.models import Alert
+from monitor.settings import TELEGRAM_API, NetworkSettings
+from workers.sinks import fmt
+from workers.sinks.base import JsonSink, target_key
+
+TEXT_MAX = 4096
+_TAG = re.compile(r"<[^>]*>")
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def visible_length(markup: str) -> int:
+    """Characters Telegram counts once the HTML entities are parsed (UTF-16 code units)."""
+    return len(html.unescape(_TAG.sub("", markup)).encode("utf-16-le")) // 2
+
+
+def _claim(c: fmt.ClaimPart) -> str:
+    line = f"• {esc(c.text)}" + (f" — {esc(c.attribution)}" if c.attribution else "")
+    return f"{line}\n    <i>{esc(fmt.why(c))}</i>\n"
+
+
+def render_text(alert: Alert) -> str:
+    p = fmt.parts(alert)
+    url = fmt.link_target(p.url)
+    lines = [f"<b>{esc(p.header)}</b>"]
+    lines.append(f'<a href="{esc(url)}"><b>{esc(p.title)}</b></a>' if url else f"<b>{esc(p.title)}</b>")
+    if p.byline:
+        lines.append(f"<i>{esc(p.byline)}</i>")
+    lines.append("")
+    footer = f"<i>{esc(p.footer)}</i>"
+    used = visible_length("\n".join(lines) + "\n" + footer) + 2
+    claims, tail = fmt.fit([_claim(c) for c in p.claims], TEXT_MAX - used - 2, size=visible_length)
+    lines += claims
+    if tail:
+        lines.append(f"<b>{esc(tail)}</b>")
+    lines.append(footer)
+    return "\n".join(lines)
+
+
+def render(alert: Alert, chat_id: str) -> dict[str, Any]:
+    return {"chat_id": chat_id, "text": render_text(alert), "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True}}
+
+
+class TelegramSink(JsonSink):
+    kind = "telegram"
+
+    def __init__(self, name: str, token: str, chat_id: str, *, net: NetworkSettings,
+                 api_url: str = TELEGRAM_API, timeout: float = 10.0, rate: float = 0.0):
+        super().__init__(name, f"{api_url.rstrip('/')}/bot{token}/sendMessage", net=net, timeout=timeout, rate=rate)
+        self.chat_id = chat_id
+        self.rate_key = target_key(self.kind, api_url, token, chat_id)  # Telegram limits per chat
+
+    def render(self, alert: Alert) -> dict[str, Any]:
+        return render(alert, self.chat_id)
