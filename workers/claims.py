@@ -67,8 +67,21 @@ def _carries(known: KnownSentence, terms: Terms) -> bool:
     return _specifics(terms) <= (_specifics(known.terms) | known.terms.content)
 
 
-def _decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge,
-            novelty: NoveltySettings) -> tuple[bool, str, float, str | None]:
+def _decide_across_languages(terms: Terms, knowledge: Knowledge) -> tuple[bool, str, float, str | None]:
+    """Known when one known sentence names every name and figure the claim names (two at least),
+    and the claim brings no unseen figure. Words cannot be compared across languages (yet)."""
+    item, sim = knowledge.nearest(terms, specifics_only=True)
+    near = item.text if item else None
+    new_figures = knowledge.unknown_numbers(terms)
+    if new_figures:
+        return True, f"new figure(s) {', '.join(sorted(new_figures))}", sim, near
+    if len(_specifics(terms)) >= 2 and sim >= 0.99:
+        return False, "a known sentence (in another language) names all it names", sim, near
+    return True, f"no known sentence names all it names (names and figures {sim:.2f})", sim, near
+
+
+def _decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelty: NoveltySettings,
+            lang: str = "en") -> tuple[bool, str, float, str | None]:
     """(is_new, why, similarity, nearest text).
 
     Known when one known sentence carries the claim: it shares most of its weighted words
@@ -76,6 +89,8 @@ def _decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge,
     every person, place and figure the claim names while saying something close (half those bars).
     Never known when the claim brings a figure the watch has never seen.
     """
+    if not knowledge.speaks(lang):  # hardly any known sentence in this language: compare names and figures
+        return _decide_across_languages(terms, knowledge)
     lex_item, lex_sim = knowledge.nearest(terms)
     sem_item, sem_sim = knowledge.nearest_vector(vector)
     new_figures = knowledge.unknown_numbers(terms)
@@ -108,7 +123,7 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
         if skip:
             out.append(Verdict(sentence, skip[0], skip[1], terms=terms))
         else:
-            is_new, why, similarity, near = _decide(terms, vector, knowledge, novelty)
+            is_new, why, similarity, near = _decide(terms, vector, knowledge, novelty, lang)
             out.append(Verdict(sentence, "new" if is_new else "known", why, similarity, near,
                                attribution(sentence, lang) if is_new else None, terms))
         if out[-1].verdict != "headline":  # the headline sums up the body; it is not a known sentence itself

@@ -46,6 +46,7 @@ class Knowledge:
         self.df: Counter[str] = Counter()
         self.name_counts: Counter[str] = Counter()
         self.dates: list[date] = []  # published dates of the accepted articles
+        self.langs: Counter[str] = Counter()  # known sentences per language
         self.synced = 0  # how many of the Redis list's entries are in this index
         self._alias: dict[tuple[str, bool], str | None] = {}
         self._vectors: list[np.ndarray] = []
@@ -59,7 +60,8 @@ class Knowledge:
         item = KnownSentence(text, terms, source, kind)
         idx = len(self.items)
         self.items.append(item)
-        for t in terms.content | terms.numbers:
+        self.langs[lang] += 1
+        for t in terms.all:
             self.postings[t].append(idx)
             self.df[t] += 1
         self.name_counts.update(terms.names)
@@ -115,9 +117,12 @@ class Knowledge:
             words=terms.words,
         )
 
-    def nearest(self, terms: Terms) -> tuple[KnownSentence | None, float]:
-        """The known sentence that covers most of ``terms`` (IDF-weighted), and that coverage."""
-        wanted = terms.content | terms.numbers
+    def nearest(self, terms: Terms, specifics_only: bool = False) -> tuple[KnownSentence | None, float]:
+        """The known sentence that covers most of ``terms`` (IDF-weighted), and that coverage.
+
+        ``specifics_only``: weigh only names and figures, which read the same across languages.
+        """
+        wanted = (terms.names | terms.numbers) if specifics_only else terms.all
         if not wanted:
             return None, 0.0
         weights = {t: self.weight(t) for t in wanted}
@@ -130,6 +135,11 @@ class Knowledge:
             return None, 0.0
         idx, covered = scores.most_common(1)[0]
         return self.items[idx], covered / total
+
+    def speaks(self, lang: str, enough: int = 20) -> bool:
+        """Does the watch know enough sentences in ``lang`` to compare words, not only names?
+        (``enough`` of them, or half of all it knows, for a small knowledge.)"""
+        return self.langs[lang] >= min(enough, len(self.items) / 2)
 
     def nearest_vector(self, vector: np.ndarray | None) -> tuple[KnownSentence | None, float]:
         """The known sentence closest in meaning (cosine of unit vectors), and that similarity."""
@@ -144,12 +154,13 @@ class Knowledge:
     def unknown_numbers(self, terms: Terms) -> set[str]:
         return {n for n in terms.numbers if n not in self.df}
 
-    def known_share(self, terms: Iterable[str]) -> float:
+    def known_share(self, terms: Iterable[str], names: bool = False) -> float:
         """Of these distinct terms, the share the watch's knowledge holds (0.0 when there are none)."""
         distinct = set(terms)
         if not distinct:
             return 0.0
-        return sum(1 for t in distinct if self.canonical(t) in self.df) / len(distinct)
+        vocab = self.name_counts if names else self.df
+        return sum(1 for t in distinct if self.canonical(t, name=names) in vocab) / len(distinct)
 
 
 def day_of(value: str) -> date | None:

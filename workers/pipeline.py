@@ -135,7 +135,7 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
         return Assessment(watch.name, "no_match", "the text does not match the watch's keywords")
     lang = analyzer.language(article.text, article.language)
     sents = sentences(article, lang, analyzer)
-    score = relevance((analyzer.terms(s, lang) for s in sents), knowledge)
+    score = relevance((analyzer.terms(s, lang) for s in sents), knowledge, lang)
     if score < watch.novelty.relevance:
         return Assessment(watch.name, "off_topic", f"{score:.0%} of its vocabulary known to the watch "
                           f"(< {watch.novelty.relevance:.0%}): another story", score, near[0])

@@ -22,8 +22,12 @@ from workers.knowledge import Knowledge, day_of
 from workers.text import Terms
 
 
-def relevance(sentence_terms: Iterable[Terms], knowledge: Knowledge) -> float:
-    return knowledge.known_share(t for terms in sentence_terms for t in terms.content)
+def relevance(sentence_terms: Iterable[Terms], knowledge: Knowledge, lang: str) -> float:
+    """Share of the article's content words the watch knows; in a language the watch hardly knows
+    yet, share of its names (transliterated), which read the same across languages."""
+    if knowledge.speaks(lang):
+        return knowledge.known_share(t for terms in sentence_terms for t in terms.content)
+    return knowledge.known_share((t for terms in sentence_terms for t in terms.names), names=True)
 
 
 def out_of_time(published: str | None, watch: WatchSettings, knowledge: Knowledge) -> str | None:

@@ -2,7 +2,8 @@
 
 Libraries do the linguistic work: sentencex splits sentences (~300 languages), simplemma
 lemmatises (54 languages, dictionaries shipped in the wheel), stop-words gives stop lists.
-Everything is folded (case, diacritics, ё) with ``monitor.filters.fold`` so that spellings meet.
+Everything is folded (case, diacritics, ё) with ``monitor.filters.fold`` so that spellings meet;
+names are also transliterated to Latin (anyascii), so Гладков in a Russian article meets Gladkov.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import lru_cache
 
 import sentencex
 import simplemma
+from anyascii import anyascii
 from stop_words import get_stop_words
 
 from monitor.filters import fold
@@ -96,7 +98,7 @@ class Analyzer:
                 continue
             lemma = self.lemma(w, lang)
             if w[0].isupper() and (i > 0 or not simplemma.is_known(w.lower(), lang=lang)):
-                names.add(folded)
+                names.add(fold(anyascii(w)))  # one spelling across scripts: Гладков = gladkov
             content.add(lemma)
         numbers = {n.replace(",", ".") for n in _DIGITS.findall(sentence)}
         return Terms(frozenset(content), frozenset(names), frozenset(numbers), len(words))

@@ -306,3 +306,25 @@ def test_judge_russian(analyzer: Analyzer) -> None:
     ], "ru", "", k, analyzer, NOVELTY, 2023, "u")
     assert [v.verdict for v in verdicts] == ["known", "new", "background"]
     assert verdicts[1].attribution == "Вячеслав Гладков"
+
+
+def test_a_claim_in_a_language_the_watch_hardly_knows_is_judged_by_names_and_figures(
+        knowledge: Knowledge, analyzer: Analyzer) -> None:
+    # KNOWN[0]: Gladkov said on Monday that 70 fighters were killed near the village of Kozinka.
+    same = one("Губернатор Вячеслав Гладков заявил в понедельник, что у села Козинка убиты 70 боевиков.",
+               knowledge, analyzer, lang="ru")
+    assert same.verdict == "known", same.reason
+    figure = one("Губернатор Вячеслав Гладков заявил в понедельник, что у села Козинка убиты 39 боевиков.",
+                 knowledge, analyzer, lang="ru")
+    assert figure.verdict == "new" and "39" in figure.reason
+    place = one("Губернатор Гладков заявил во вторник, что беспилотник атаковал здание ФСБ в Новой Таволжанке.",
+                knowledge, analyzer, lang="ru")
+    assert place.verdict == "new"
+
+
+def test_relevance_of_a_foreign_article_reads_its_names(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    from workers.relevance import relevance
+
+    about = [analyzer.terms(s, "ru") for s in ("Губернатор Вячеслав Гладков заявил, что в Козинке идут бои.",)]
+    other = [analyzer.terms(s, "ru") for s in ("Мэр Казани Ильсур Метшин открыл в Татарстане новый стадион.",)]
+    assert relevance(about, knowledge, "ru") > 0.5 > relevance(other, knowledge, "ru")

@@ -68,11 +68,17 @@ def test_terms_counts_words(analyzer: Analyzer) -> None:
 
 def test_terms_russian(analyzer: Analyzer) -> None:
     t = analyzer.terms("Губернатор Вячеслав Гладков заявил, что в Шебекино погибли 2 человека.", "ru")
-    assert {"гладков", "вячеслав", "шебекино"} <= t.names
+    assert {"gladkov", "vyacheslav", "shebekino"} <= t.names
     assert {"заявить", "погибнуть", "человек", "губернатор"} <= t.content  # lemmas
-    assert "губернатор" not in t.names
+    assert "gubernator" not in t.names
     assert not {"что", "в"} & t.all  # Russian stop words
     assert t.numbers == frozenset({"2"})
+
+
+def test_names_meet_across_scripts(analyzer: Analyzer) -> None:
+    ru = analyzer.terms("Губернатор Вячеслав Гладков заявил, что в Грайвороне погибли 2 человека.", "ru")
+    en = analyzer.terms("Governor Vyacheslav Gladkov said two people died in Grayvoron.", "en")
+    assert {"gladkov", "vyacheslav"} <= ru.names & en.names
 
 
 def test_all_is_the_union(analyzer: Analyzer) -> None:
