@@ -99,7 +99,7 @@ class NoveltySettings(_Strict):
     known_similarity: float = Field(0.5, gt=0, le=1, description="at or above: the same fact as a known one")
     min_words: int = Field(6, ge=1, description="shorter sentences are not claims")
     semantic_similarity: float = Field(0.75, gt=0, le=1, description="embedding cosine at which a claim is known")
-    relevance: float = Field(0.25, ge=0, le=1, description="share of an article's vocabulary the watch must know")
+    relevance: float = Field(0.15, ge=0, le=1, description="share of an article's words topical for the watch")
     near_duplicate: float = Field(0.8, gt=0, le=1, description="shingle Jaccard at which a page is a copy")
     days_before: float = Field(7, ge=0, description="articles published this long before the events are another story")
     days_after: float = Field(45, ge=0, description="... and this long after the latest accepted article")

@@ -62,9 +62,9 @@ def _specifics(terms: Terms) -> frozenset[str]:
     return terms.names | terms.numbers
 
 
-def _carries(known: KnownSentence, terms: Terms) -> bool:
-    """Does the known sentence hold every name and figure of the claim?"""
-    return _specifics(terms) <= (_specifics(known.terms) | known.terms.content)
+def _carries(known: KnownSentence, terms: Terms, knowledge: Knowledge) -> bool:
+    """Does the known sentence (read with its neighbours) hold every name and figure of the claim?"""
+    return _specifics(terms) <= knowledge.passage(known)
 
 
 def _decide_across_languages(terms: Terms, knowledge: Knowledge) -> tuple[bool, str, float, str | None]:
@@ -103,8 +103,10 @@ def _decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novel
     how = f"words {lex_sim:.2f}" + (f", meaning {sem_sim:.2f}" if sem_item is not None else "")
     if lex_sim >= novelty.known_similarity or sem_sim >= novelty.semantic_similarity:
         return False, f"a known sentence says it ({how})", similarity, near
-    same_names = (lex_item is not None and lex_sim >= novelty.known_similarity / 2 and _carries(lex_item, terms)) or (
-        sem_item is not None and sem_sim >= novelty.semantic_similarity / 1.5 and _carries(sem_item, terms))
+    by_words = lex_item is not None and lex_sim >= novelty.known_similarity / 2
+    by_meaning = sem_item is not None and sem_sim >= novelty.semantic_similarity / 1.5
+    same_names = (by_words and _carries(lex_item, terms, knowledge)) or (  # type: ignore[arg-type]
+        by_meaning and _carries(sem_item, terms, knowledge))  # type: ignore[arg-type]
     if same_names:
         return False, f"a known sentence names all it names, in like words ({how})", similarity, near
     return True, f"no known sentence carries it ({how})", similarity, near

@@ -10,6 +10,7 @@ when the watched events are in the news.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from wordfreq import zipf_frequency
 
 from monitor.store import Store
 from workers.embed import Encoder
@@ -26,6 +28,7 @@ from workers.text import Analyzer, Terms
 
 _FUZZY_MIN_LEN = 5  # names shorter than this match only exactly
 _FUZZY_SCORE = 85  # rapidfuzz ratio at which two spellings are one name (Kozina / Kozinka)
+TOPICAL_LIFT = 100.0  # how much more often than in everyday language a term of the story occurs in it
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class KnownSentence:
     terms: Terms
     source: str  # "seed:<file>" or the article URL
     kind: str  # seed | article | alert
+    idx: int = 0  # position in the knowledge
 
 
 class Knowledge:
@@ -47,6 +51,7 @@ class Knowledge:
         self.name_counts: Counter[str] = Counter()
         self.dates: list[date] = []  # published dates of the accepted articles
         self.langs: Counter[str] = Counter()  # known sentences per language
+        self.term_total = 0  # content terms over all known sentences
         self.synced = 0  # how many of the Redis list's entries are in this index
         self._alias: dict[tuple[str, bool], str | None] = {}
         self._vectors: list[np.ndarray] = []
@@ -57,10 +62,11 @@ class Knowledge:
     def add(self, text: str, lang: str, source: str, kind: str, terms: Terms | None = None,
             vector: np.ndarray | None = None) -> KnownSentence:
         terms = terms or self.analyzer.terms(text, lang)
-        item = KnownSentence(text, terms, source, kind)
         idx = len(self.items)
+        item = KnownSentence(text, terms, source, kind, idx)
         self.items.append(item)
         self.langs[lang] += 1
+        self.term_total += len(terms.content)
         for t in terms.all:
             self.postings[t].append(idx)
             self.df[t] += 1
@@ -136,6 +142,12 @@ class Knowledge:
         idx, covered = scores.most_common(1)[0]
         return self.items[idx], covered / total
 
+    def passage(self, item: KnownSentence, reach: int = 2) -> frozenset[str]:
+        """The terms of a known sentence and of its neighbours from the same text: what "the group"
+        or "he" there refers to is named a sentence or two before."""
+        lo, hi = max(0, item.idx - reach), min(len(self.items), item.idx + reach + 1)
+        return frozenset().union(*(k.terms.all for k in self.items[lo:hi] if k.source == item.source))
+
     def speaks(self, lang: str, enough: int = 20) -> bool:
         """Does the watch know enough sentences in ``lang`` to compare words, not only names?
         (``enough`` of them, or half of all it knows, for a small knowledge.)"""
@@ -154,6 +166,19 @@ class Knowledge:
     def unknown_numbers(self, terms: Terms) -> set[str]:
         return {n for n in terms.numbers if n not in self.df}
 
+    def topical(self, term: str, lang: str) -> bool:
+        """Is ``term`` characteristic of this watch's story: known, and at least TOPICAL_LIFT times more
+        frequent in its knowledge than in the language at large (wordfreq)?"""
+        known = self.canonical(term)
+        if known not in self.df or not self.term_total:
+            return False
+        return self.df[known] / self.term_total >= TOPICAL_LIFT * _general_frequency(known, lang)
+
+    def topical_share(self, terms: Iterable[str], lang: str) -> float:
+        """Of these distinct terms, the share that is characteristic of the watch's story."""
+        distinct = set(terms)
+        return sum(1 for t in distinct if self.topical(t, lang)) / len(distinct) if distinct else 0.0
+
     def known_share(self, terms: Iterable[str], names: bool = False) -> float:
         """Of these distinct terms, the share the watch's knowledge holds (0.0 when there are none)."""
         distinct = set(terms)
@@ -168,3 +193,9 @@ def day_of(value: str) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _general_frequency(term: str, lang: str) -> float:
+    """How often the word occurs in the language at large (wordfreq; words it does not list: 1e-8)."""
+    return 10 ** (max(zipf_frequency(term, lang), 1.0) - 9)

@@ -1,10 +1,14 @@
 """Is this article about the watch's events, or only about the same names?
 
-First version: vocabulary overlap. The watch's knowledge (the seed corpus, then every accepted
-article) holds the words its story is told in: its people, places, groups and what they did. An
-article about the same events is told mostly in those words; an unrelated story that merely shares
-a keyword ("Raid", "Legion") is not. The score is the share of the article's distinct content
-lemmas the knowledge holds; ``novelty.relevance`` is the bar.
+Words: the watch's knowledge (the seed corpus, then every accepted article) is told in the words
+of its story: its people, places and groups, and what they did. A term is *topical* when it is at
+least a hundred times more frequent in that knowledge than in the language at large (wordfreq's
+frequency lists); common words ("said", "Russia", "military") never are. An article about the same
+events is told in a good share of topical terms; an unrelated story that merely shares a keyword
+("Raid", "Legion", a submarine named Belgorod) is not, however much the knowledge grows. The score
+is the share of the article's distinct content lemmas that are topical; ``novelty.relevance`` is
+the bar. In a language the watch hardly knows yet, the share of its names (transliterated) that
+the watch knows stands in.
 
 Time: events are in the news for a while. When the watch names its ``event_dates``, those and the
 published dates of the articles it accepted since say when; an article published well before them
@@ -23,10 +27,10 @@ from workers.text import Terms
 
 
 def relevance(sentence_terms: Iterable[Terms], knowledge: Knowledge, lang: str) -> float:
-    """Share of the article's content words the watch knows; in a language the watch hardly knows
-    yet, share of its names (transliterated), which read the same across languages."""
+    """Share of the article's content words that are topical for the watch; in a language the watch
+    hardly knows yet, share of its names (transliterated), which read the same across languages."""
     if knowledge.speaks(lang):
-        return knowledge.known_share(t for terms in sentence_terms for t in terms.content)
+        return knowledge.topical_share((t for terms in sentence_terms for t in terms.content), lang)
     return knowledge.known_share((t for terms in sentence_terms for t in terms.names), names=True)
 
 

@@ -1,0 +1,68 @@
+"""Relevance: topical share (stable as knowledge grows) and the events' time."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from monitor.settings import WatchSettings
+from workers.knowledge import Knowledge
+from workers.relevance import out_of_time, relevance
+from workers.seed import seed_sentences
+from workers.text import Analyzer
+
+SEED = Path(__file__).resolve().parents[2] / "config" / "belgorod-raids.txt"
+RELATED = [
+    "Governor Vyacheslav Gladkov said on Tuesday that fighters who crossed from Ukraine into Grayvoron district "
+    "had been pushed back after shelling damaged houses in Kozinka.",
+    "The Freedom of Russia Legion said its units had raided the border village again on Wednesday.",
+]
+UNRELATED = [  # a namesake: a whole article about a submarine called Belgorod
+    "Russia's nuclear-powered submarine Belgorod has sailed into the Barents Sea for sea trials, the navy said.",
+    "The submarine, the longest in the world, can carry Poseidon torpedoes and deep-sea drones, analysts said.",
+    "Western naval observers tracked the vessel as it left its base near Severodvinsk on the White Sea coast.",
+    "The boat was laid down in 1992 as an Oscar-class cruise missile carrier and later rebuilt for special missions.",
+    "Norwegian intelligence warned in its annual assessment that such tests could take place through the summer.",
+]
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+def _seeded(analyzer: Analyzer) -> Knowledge:
+    k = Knowledge("w", analyzer)
+    lang, sents = seed_sentences(SEED.read_text(encoding="utf-8"), analyzer)
+    k.add_records([{"text": s, "lang": lang, "source": "seed"} for s in sents])
+    return k
+
+
+def _score(texts: list[str], k: Knowledge, analyzer: Analyzer) -> float:
+    return relevance([analyzer.terms(t, "en") for t in texts], k, "en")
+
+
+def test_topical_share_separates_a_story_from_a_namesake_and_stays_so_as_knowledge_grows(
+        analyzer: Analyzer) -> None:
+    k = _seeded(analyzer)
+    assert _score(RELATED, k, analyzer) > 0.15 > _score(UNRELATED, k, analyzer)
+    # a watch that accepted many articles knows many more words; the namesake must stay out
+    for i in range(40):
+        k.add_records([{"text": f"Officials said on Monday that {n} people were evacuated from villages near "
+                                f"the border of the region as the military reported more shelling.", "lang": "en",
+                        "source": f"a{i}"} for n in range(3)])
+    assert _score(UNRELATED, k, analyzer) < 0.15
+    assert k.topical("grayvoron", "en") and not k.topical("say", "en") and not k.topical("russia", "en")
+
+
+def test_articles_far_from_the_events_dates_are_another_event(analyzer: Analyzer) -> None:
+    watch = WatchSettings(name="w", keywords=["x"], event_dates=[date(2023, 5, 22), date(2023, 6, 1)])
+    k = Knowledge("w", analyzer)
+    assert out_of_time("2023-05-25T10:00:00Z", watch, k) is None
+    assert "before" in (out_of_time("2023-03-02T10:00:00Z", watch, k) or "")
+    assert "after" in (out_of_time("2023-12-30T10:00:00Z", watch, k) or "")
+    k.dates.append(date(2023, 11, 20))  # an accepted article keeps the events in the news
+    assert out_of_time("2023-12-30T10:00:00Z", watch, k) is None
+    assert out_of_time("2023-12-30", WatchSettings(name="w", keywords=["x"]), k) is None  # no dates: no rule
