@@ -10,6 +10,7 @@ when the watched events are in the news.
 
 from __future__ import annotations
 
+import base64
 import functools
 import math
 from collections import Counter, defaultdict
@@ -77,8 +78,9 @@ class Knowledge:
         return item
 
     def add_records(self, records: list[dict[str, Any]]) -> None:
-        """Known-sentence records as Redis holds them (text, lang, source, kind, published)."""
-        vectors = self.encoder.encode([r["text"] for r in records]) if self.encoder and records else None
+        """Known-sentence records as Redis holds them (text, lang, source, kind, published, and the
+        sentence's vector when the worker that judged it had the same encoder: not encoded again)."""
+        vectors = self._vectors_of(records)
         seen_sources = {i.source for i in self.items}
         for i, rec in enumerate(records):
             source = rec.get("source", "")
@@ -90,6 +92,25 @@ class Knowledge:
                 if day:
                     self.dates.append(day)
         self._alias = {k: v for k, v in self._alias.items() if v is not None}  # misses may match now
+
+    def _vectors_of(self, records: list[dict[str, Any]]) -> list[np.ndarray] | None:
+        if self.encoder is None or not records:
+            return None
+        out: list[np.ndarray | None] = [decode_vector(r.get("vec")) if r.get("model") == self.encoder.name else None
+                                        for r in records]
+        missing = [i for i, v in enumerate(out) if v is None]
+        if missing:
+            for i, v in zip(missing, self.encoder.encode([records[i]["text"] for i in missing]), strict=True):
+                out[i] = v
+        return out  # type: ignore[return-value]
+
+    def record(self, item: KnownSentence, lang: str, published: str | None) -> dict[str, Any]:
+        """The Redis record of a sentence this process added (with its vector, if any)."""
+        rec: dict[str, Any] = {"text": item.text, "source": item.source, "kind": item.kind, "lang": lang,
+                               "published": published}
+        if self.encoder is not None and item.idx < len(self._vectors):
+            rec["model"], rec["vec"] = self.encoder.name, encode_vector(self._vectors[item.idx])
+        return rec
 
     def sync(self, store: Store) -> int:
         """Read what other workers added since the last sync; returns how many sentences."""
@@ -199,3 +220,17 @@ def day_of(value: str) -> date | None:
 def _general_frequency(term: str, lang: str) -> float:
     """How often the word occurs in the language at large (wordfreq; words it does not list: 1e-8)."""
     return 10 ** (max(zipf_frequency(term, lang), 1.0) - 9)
+
+
+def encode_vector(vector: np.ndarray) -> str:
+    """A unit vector as base64 float16 (768 bytes for 384 dimensions; cosines stay within 1e-3)."""
+    return base64.b64encode(np.asarray(vector, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def decode_vector(value: str | None) -> np.ndarray | None:
+    if not value:
+        return None
+    try:
+        return np.frombuffer(base64.b64decode(value), dtype=np.float16).astype(np.float32)
+    except (ValueError, TypeError):
+        return None

@@ -184,8 +184,7 @@ def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context) ->
             return a
         dedup.index(store, watch.name, article.url, sig)
         added = knowledge.items[before:]
-        store.add_known(watch.name, ({"text": k.text, "source": k.source, "kind": k.kind, "lang": a.lang,
-                                      "published": article.published} for k in added))
+        store.add_known(watch.name, (knowledge.record(k, a.lang, article.published) for k in added))
         knowledge.synced += len(added)
         if a.new:
             alert = make_alert(article, a)

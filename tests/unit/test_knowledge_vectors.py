@@ -1,0 +1,55 @@
+"""Sentence vectors travel with the known-sentence records, so a second worker does not re-encode them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from workers.knowledge import Knowledge, decode_vector, encode_vector
+from workers.text import Analyzer
+
+
+class CountingEncoder:
+    """A deterministic stand-in for the model: a unit vector from the text's hash; counts its work."""
+
+    name = "counting-v1"
+
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.encoded += len(texts)
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=16) for t in texts]
+        return np.asarray([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
+
+
+def test_vector_codec_keeps_cosines() -> None:
+    v = CountingEncoder().encode(["Gladkov said on Monday that 70 fighters were killed."])[0]
+    back = decode_vector(encode_vector(v))
+    assert back is not None and abs(float(back @ v) - 1.0) < 1e-3
+    assert decode_vector("not base64!") is None and decode_vector(None) is None
+
+
+def test_records_carry_vectors_and_another_worker_reuses_them() -> None:
+    analyzer = Analyzer(("en",))
+    first_enc, second_enc = CountingEncoder(), CountingEncoder()
+    first = Knowledge("w", analyzer, first_enc)
+    item = first.add("Officials said on Tuesday that a power station in Shebekino was damaged.", "en", "u", "article")
+    record = first.record(item, "en", "2023-06-01T10:00:00Z")
+    assert record["model"] == "counting-v1" and record["vec"]
+
+    second = Knowledge("w", analyzer, second_enc)
+    second.add_records([record, {"text": "A record from a worker without the model.", "lang": "en"}])
+    assert second_enc.encoded == 1  # only the record without a vector was encoded
+    near, sim = second.nearest_vector(first_enc.encode([item.text])[0])
+    assert near is not None and near.text == item.text and sim > 0.999
+    assert second.dates == [date(2023, 6, 1)]
+
+
+def test_a_vector_from_another_model_is_not_trusted() -> None:
+    analyzer = Analyzer(("en",))
+    enc = CountingEncoder()
+    k = Knowledge("w", analyzer, enc)
+    k.add_records([{"text": "Some sentence.", "model": "other-model", "vec": encode_vector(np.ones(16) / 4)}])
+    assert enc.encoded == 1
