@@ -185,11 +185,13 @@ class Poller:
             self.store.observe("feed_parse", time.monotonic() - started)
             if parsed.dropped:
                 self.store.count("feed_items_dropped", parsed.dropped)
-                log.warning("feed %s: %d item(s) not read (beyond max_feed_items %d, or nothing to identify them)",
-                            feed.name or safe_url(feed.url), parsed.dropped, net.max_feed_items)
+                if str(parsed.dropped) != state.get("dropped"):  # said once, not at every poll
+                    log.warning("feed %s: %d item(s) not read (beyond max_feed_items %d, or nothing to identify "
+                                "them)", feed.name or safe_url(feed.url), parsed.dropped, net.max_feed_items)
             n = self._enqueue_items(feed, parsed, now)
             ttl = parsed.ttl
             saved |= {"title": parsed.title, "items": len(parsed.items), "problem": parsed.problem or "",
+                      "dropped": parsed.dropped,
                       "entries": int(state.get("entries") or 0) + n}
             if n:
                 self.store.count("entries", n)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from rq import Worker
 
 from monitor.broker import (
     EmbeddedRedis,
@@ -188,8 +189,9 @@ class Supervisor:
                     w.send_signal(signal.SIGTERM)
 
     def stop(self, deadline: float) -> None:
+        """Stop the workers (warm, until ``deadline``). The watcher thread lives on until ``close()``:
+        the children it started (a restarted worker or Redis) die with it (PR_SET_PDEATHSIG)."""
         self.begin_stop()
-        self._stop.set()
         for w in self.workers:
             try:
                 w.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -198,6 +200,9 @@ class Supervisor:
                             w.pid)
                 w.kill()
                 w.wait()
+
+    def close(self) -> None:
+        self._stop.set()
         self._thread.join(timeout=2)
 
 
@@ -216,7 +221,32 @@ def recover_at_start(connection: redis.Redis, store: Store) -> None:
     leases = store.clear_leases()
     if dead or recovered or leases:
         log.warning("recovered from an unclean stop: %d worker registration(s) removed, %d job(s) re-queued, "
-                    "%d feed lease(s) released", len(dead), len(recovered), leases)
+                    "%d lease(s) and lock(s) released", len(dead), len(recovered), leases)
+
+
+WORKERS_READY_WITHIN = 180.0  # seconds; workers load the language data and models before they register
+
+
+def _wait_for_workers(connection: redis.Redis, pids: list[int], timeout: float) -> bool:
+    """Poll only once the workers can take the entries (they register with RQ when loaded), so the
+    first articles are not left waiting on a model load. False if SIGTERM/SIGINT came meanwhile."""
+    prefixes = [worker_prefix(pid) for pid in pids]
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        deadline = time.monotonic() + timeout
+        while not stop.is_set() and time.monotonic() < deadline:
+            names = [w.name for w in Worker.all(connection=connection)]
+            if all(any(name.startswith(p) for name in names) for p in prefixes):
+                log.info("%d worker(s) ready; polling", len(pids))
+                return True
+            stop.wait(0.2)
+        if not stop.is_set():
+            log.warning("workers not all ready after %.0f s; polling anyway", timeout)
+        return not stop.is_set()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run(settings: Settings, configs: Sequence[Path]) -> int:
@@ -236,6 +266,8 @@ def run(settings: Settings, configs: Sequence[Path]) -> int:
         n = settings.service.workers or os.cpu_count() or 1
         supervisor = Supervisor(n, configs, redis_url, connection, store, embedded).start()
         log.info("started %d worker process(es)", n)
+        if not _wait_for_workers(connection, [w.pid for w in supervisor.workers], WORKERS_READY_WITHIN):
+            return 0  # asked to stop while the workers were loading
         if settings.service.http_port:
             server = serve(settings.service.http_host, settings.service.http_port, store, connection,
                            extra=supervisor.status)
@@ -260,5 +292,7 @@ def run(settings: Settings, configs: Sequence[Path]) -> int:
             server.shutdown()
         if embedded is not None:
             embedded.stop()
+        if supervisor is not None:
+            supervisor.close()
     log.info("claimwatch stopped")
     return 0

@@ -44,6 +44,10 @@ def digest(text: str, n: int = 16) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=n).hexdigest()
 
 
+def _stream_fields(values: Mapping[str, Any]) -> dict[str, str]:
+    return {k: (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in values.items()}
+
+
 def _s(v: Any) -> str:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
@@ -225,6 +229,20 @@ class Store:
     def known_count(self, watch: str) -> int:
         return int(self.r.llen(f"{PREFIX}w:{watch}:known"))
 
+    def register(self, watch: str, items: Iterable[Mapping[str, Any]], alert: Mapping[str, Any] | None,
+                 log_fields: Mapping[str, Any] | None) -> None:
+        """In one transaction: the sentences become known and, if any were new, the alert is saved and
+        logged. A crash leaves either all of it or none (then the article is judged again)."""
+        pipe = self.r.pipeline(transaction=True)
+        values = [json.dumps(dict(i), ensure_ascii=False) for i in items]
+        if values:
+            pipe.rpush(f"{PREFIX}w:{watch}:known", *values)
+        if alert is not None:
+            pipe.set(f"{PREFIX}alert:{alert['id']}", json.dumps(dict(alert), ensure_ascii=False), ex=30 * 86400)
+        if log_fields is not None:
+            pipe.xadd(f"{PREFIX}alerts", _stream_fields(log_fields), maxlen=10_000, approximate=True)
+        pipe.execute()
+
     def add_known(self, watch: str, items: Iterable[Mapping[str, Any]]) -> None:
         values = [json.dumps(dict(i), ensure_ascii=False) for i in items]
         if values:
@@ -246,15 +264,14 @@ class Store:
     def mark_seeded(self, watch: str, name: str, content_hash: str) -> None:
         self.r.hset(f"{PREFIX}w:{watch}:seeded", name, content_hash)
 
-    def novelty_lock(self, watch: str, timeout: float = 60.0):
+    def novelty_lock(self, watch: str, timeout: float = 30.0):
         """A Redis lock (redis-py's) that makes judge-and-register atomic per watch."""
         return self.r.lock(f"{PREFIX}w:{watch}:lock", timeout=timeout, blocking_timeout=timeout)
 
     # ------------------------------------------------------------------ alerts
 
     def log_alert(self, alert: Mapping[str, Any]) -> None:
-        fields = {k: (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in alert.items()}
-        self.r.xadd(f"{PREFIX}alerts", fields, maxlen=10_000, approximate=True)
+        self.r.xadd(f"{PREFIX}alerts", _stream_fields(alert), maxlen=10_000, approximate=True)
 
     def recent_alerts(self, count: int = 10) -> list[dict[str, str]]:
         out = []
@@ -351,8 +368,9 @@ class Store:
                 self.r.hdel(self._feed_key(url), "gone")
 
     def clear_leases(self) -> int:
-        """Drop every feed lease (start-up of a service that owns its Redis: no other poller exists)."""
-        keys = list(self.r.scan_iter(f"{PREFIX}lease:*"))
+        """Drop every feed lease and novelty lock (start-up of a service that owns its Redis: nobody else
+        can hold one; a process killed while holding one would otherwise block the others until it expires)."""
+        keys = list(self.r.scan_iter(f"{PREFIX}lease:*")) + list(self.r.scan_iter(f"{PREFIX}w:*:lock"))
         return int(self.r.delete(*keys)) if keys else 0
 
     def cache_page(self, url: str, article: Mapping[str, Any], ttl: int = 86400) -> None:

@@ -57,9 +57,11 @@ def signature(text: str) -> Signature:
     return Signature(m.hashvalues.astype(np.uint64))
 
 
-def nearest_copy(store: Store, watch: str, sig: Signature, threshold: float) -> tuple[str | None, float]:
-    """The indexed text most like ``sig``, if its estimated Jaccard reaches ``threshold``."""
-    candidates = store.lsh_candidates(watch, sig.bands())
+def nearest_copy(store: Store, watch: str, sig: Signature, threshold: float,
+                 exclude: str | None = None) -> tuple[str | None, float]:
+    """The indexed text most like ``sig`` (other than ``exclude``, the text itself on a re-run), if
+    its estimated Jaccard reaches ``threshold``."""
+    candidates = store.lsh_candidates(watch, sig.bands()) - {exclude}
     best, best_j = None, 0.0
     for doc_id, raw in store.signatures(watch, candidates).items():
         j = sig.jaccard(Signature.from_bytes(raw))

@@ -172,26 +172,32 @@ def make_alert(article: Article, a: Assessment) -> Alert:
 def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context) -> Assessment:
     store, knowledge = ctx.store, ctx.knowledge[watch.name]
     chash, sig = dedup.content_hash(article.text), dedup.signature(article.text)
+    alert_id = digest(f"{watch.name}|{article.url}")
     with store.novelty_lock(watch.name):
+        saved = store.saved_alert(alert_id)
+        if saved:  # judged and registered before a crash: only the deliveries may be missing
+            alert = Alert.from_dict(saved)
+            _enqueue_deliveries(alert, ctx)
+            return Assessment(watch.name, "new_claims", f"{len(alert.claims)} new claim(s), registered before")
         knowledge.sync(store)
         owner = store.content_owner(watch.name, chash, article.url)
         if owner:
             return Assessment(watch.name, "duplicate", f"the same text as {owner}", 1.0, owner)
-        near = dedup.nearest_copy(store, watch.name, sig, watch.novelty.near_duplicate)
+        near = dedup.nearest_copy(store, watch.name, sig, watch.novelty.near_duplicate, exclude=article.url)
         before = len(knowledge.items)
         a = assess(article, watch, knowledge, ctx.analyzer, ctx.queries[watch.name], near)
         if a.status == "no_match":
             return a
         dedup.index(store, watch.name, article.url, sig)
         added = knowledge.items[before:]
-        store.add_known(watch.name, (knowledge.record(k, a.lang, article.published) for k in added))
+        alert = make_alert(article, a) if a.new else None
+        store.register(
+            watch.name, [knowledge.record(k, a.lang, article.published) for k in added],
+            alert.to_dict() if alert else None,
+            {"id": alert.id, "watch": alert.watch, "url": alert.article_url, "title": alert.article_title,
+             "claims": [c.to_dict() for c in alert.claims], "detected_at": alert.detected_at} if alert else None)
         knowledge.synced += len(added)
-        if a.new:
-            alert = make_alert(article, a)
-            store.log_alert({"id": alert.id, "watch": alert.watch, "url": alert.article_url,
-                             "title": alert.article_title, "claims": [c.to_dict() for c in alert.claims],
-                             "detected_at": alert.detected_at})
-            store.save_alert(alert.to_dict())
+        if alert:
             _enqueue_deliveries(alert, ctx)
         return a
 

@@ -348,3 +348,19 @@ def test_knowledge_sync_reads_only_what_was_appended(ctx: Context, redis_client:
     added = knowledge.items[-1]
     assert (added.text, added.source, added.kind) == (RACE_FACT_1, other, "article")
     assert "grayvoron" in added.terms.names and "3" in added.terms.numbers
+
+
+def test_a_crash_after_registering_but_before_enqueueing_still_delivers_once(
+        ctx: Context, server: Server, redis_client: redis.Redis) -> None:
+    store = ctx.store
+    server.pages["/crash"] = page("Shells hit school in Belgorod region", ARTICLE_A)
+    e = entry(server, "/crash")
+    (a,) = process_entry(e, ctx)
+    assert a.status == "new_claims"
+    queue = alerts_queue(redis_client)
+    queue.empty()  # as if the worker died right after the registration transaction
+    store.save_article(e.url, {"status": "processing"})  # the job runs again (RQ re-queued it)
+    (again,) = process_entry(e, ctx)
+    assert again.status == "new_claims" and "registered before" in again.reason
+    assert queue.count == 1 and queue.jobs[0].args[0]["id"] == digest(f"{WATCH}|{e.url}")
+    assert len(store.recent_alerts()) == 1  # one alert, logged once

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 
+from monitor import feeds
 from monitor.errors import PermanentError
 from monitor.feeds import ParsedFeed, canonical_url, parse
 
@@ -141,3 +143,33 @@ def test_feedparser_corpus_never_crashes(shared_dir: Path) -> None:
         assert isinstance(result, ParsedFeed), path
         parsed += 1
     assert parsed > 2000, (parsed, refused)
+
+
+def test_external_entities_never_read_local_files(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    xxe = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">'
+           f'<!ENTITY % pe SYSTEM "file://{secret}"> %pe;]>'
+           '<rss version="2.0"><channel><title>T &xxe;</title><item><title>A &xxe;</title>'
+           '<link>https://x.test/a</link><description>d &xxe;</description></item></channel></rss>').encode()
+    parsed = feeds.parse(xxe, "https://x.test/feed")
+    assert "TOP-SECRET" not in repr(parsed)
+    assert [i.link for i in parsed.items] == ["https://x.test/a"]
+
+
+def test_entity_expansion_bomb_is_refused_quickly() -> None:
+    levels = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 9))
+    bomb = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY l0 "lol">{levels}]>'
+            '<rss version="2.0"><channel><title>&l8;</title><item><title>x &l8;</title>'
+            '<link>https://x.test/b</link></item></channel></rss>').encode()
+    started = time.monotonic()
+    parsed = feeds.parse(bomb, "https://x.test/feed")  # 10**8 "lol"s if expanded
+    assert time.monotonic() - started < 5
+    assert all(len(i.title) < 1000 for i in parsed.items) and len(parsed.title) < 1000
+
+
+def test_items_beyond_the_cap_are_dropped_and_counted() -> None:
+    items = "".join(f"<item><guid isPermaLink='false'>{i}</guid><title>t{i}</title></item>" for i in range(50))
+    parsed = feeds.parse(f'<rss version="2.0"><channel>{items}<item></item></channel></rss>'.encode(),
+                         "https://x.test/feed", max_items=10)
+    assert [i.guid for i in parsed.items] == [str(i) for i in range(10)] and parsed.dropped == 41

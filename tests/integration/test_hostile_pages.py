@@ -1,0 +1,163 @@
+"""Hostile article pages through ``workers.pipeline.fetch_article`` (real Redis, loopback server).
+
+Each unusable page falls back to the feed's summary, counted (``page_error:{kind}``) and logged with
+its reason; a transient failure is retried by RQ while the job has retries left, then the summary
+stands in; a page fetched once is not fetched again when the job re-runs after a crash.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import redis
+
+from monitor import http
+from monitor.errors import TransientError
+from monitor.models import Entry
+from monitor.settings import from_dict
+from monitor.store import Store
+from workers import pipeline
+from workers.pipeline import Context, fetch_article
+
+STORY = ("The harbour master of the invented port of Veltrana said on Monday that a cargo crane collapsed "
+         "onto the quay during the night shift, and that 14 containers fell into the water. "
+         "According to the port authority, divers recovered nine of them by the evening, while the "
+         "remaining five were still being searched for with a sonar boat borrowed from the navy.")
+PAGE = (f"<!doctype html><html><head><meta charset='utf-8'><title>Crane collapse</title></head><body>"
+        f"<nav><a href='/'>Home</a></nav><article><h1>Crane collapses at Veltrana port</h1><p>{STORY}</p>"
+        f"<p>{STORY.replace('Monday', 'Tuesday')}</p></article></body></html>")
+
+
+class Pages:
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.hits: Counter[str] = Counter()
+        self.block = threading.Event()
+
+
+@pytest.fixture
+def pages() -> Iterator[tuple[Pages, str]]:
+    state = Pages()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802
+            path = self.path.split("?", 1)[0]
+            state.hits[path] += 1
+            if path == "/slow.html":
+                state.block.wait(5)
+            status, headers, body = state.routes.get(path, (404, {}, b"gone"))
+            try:
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        state.block.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def ctx(redis_client: redis.Redis) -> Iterator[Context]:
+    settings = from_dict({
+        "network": {"allow_private_addresses": True, "timeout": 0.5, "fetch_deadline": 2, "max_page_bytes": 200_000},
+        "watches": [{"name": "ports", "keywords": ["Veltrana"], "seed": []}],
+    })
+    client = http.make_client(settings.network)
+    yield Context(settings=settings, store=Store(redis_client), analyzer=None, client=client,  # type: ignore[arg-type]
+                  alerts_queue=None, sinks=[], queries={})
+    client.close()
+
+
+def entry(base: str, path: str) -> Entry:
+    link = f"{base}{path}" if path else ""
+    return Entry(watches=("ports",), feed_url=f"{base}/feed.xml", feed_name="Harbour News", url=link or
+                 f"{base}/feed.xml#entry-1", link=link, guid=path or "g1", title="Crane collapses at Veltrana port",
+                 summary="A crane fell onto the quay at Veltrana; 14 containers went into the water.",
+                 published=None, author=None)
+
+
+BOMB = gzip.compress(b"<p>" + b"a" * 50_000_000, 9)
+BROKEN = PAGE.encode().replace(b"cargo crane", b"cargo \xff\xfe\xc3 crane")  # not UTF-8, though declared
+CASES: dict[str, tuple[tuple[int, dict[str, str], bytes], str]] = {
+    "/report.pdf": ((200, {"Content-Type": "application/pdf"}, b"%PDF-1.7 ..."), "unsupported_type"),
+    "/photo": ((200, {"Content-Type": "image/jpeg"}, b"\xff\xd8\xff\xe0 jpeg"), "unsupported_type"),
+    "/untyped": ((200, {}, b"%PDF-1.4\x00\x01\x02 binary"), "unsupported_type"),
+    "/big.html": ((200, {"Content-Type": "text/html"}, PAGE.encode() * 400), "too_large"),
+    "/bomb.html": ((200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, BOMB), "too_large"),
+    "/empty.html": ((200, {"Content-Type": "text/html"}, b"<html><body><nav>Home | World</nav></body></html>"),
+                    "no_text"),
+    "/missing.html": ((404, {}, b"not here"), "http_404"),
+    "/moved": ((301, {"Location": "/moved"}, b""), "redirect_loop"),
+    "": ((0, {}, b""), "no_link"),
+}
+
+
+@pytest.mark.parametrize("path", list(CASES))
+def test_unusable_pages_fall_back_to_the_summary(pages: tuple[Pages, str], ctx: Context, path: str,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    state, base = pages
+    reply, kind = CASES[path]
+    if path:
+        state.routes[path] = reply
+    caplog.set_level(logging.WARNING, logger="workers.pipeline")
+    article = fetch_article(entry(base, path), ctx)
+    assert article.from_summary and "14 containers" in article.text
+    assert ctx.store.stats()[f"page_error:{kind}"] == 1
+    assert any("summary" in r.getMessage() for r in caplog.records)
+
+
+def test_invalid_bytes_for_the_declared_charset_still_give_the_text(pages: tuple[Pages, str], ctx: Context) -> None:
+    state, base = pages
+    state.routes["/broken.html"] = (200, {"Content-Type": "text/html; charset=utf-8"}, BROKEN)
+    article = fetch_article(entry(base, "/broken.html"), ctx)
+    assert not article.from_summary and "sonar boat" in article.text
+
+
+def test_timeouts_are_retried_then_the_summary_stands_in(pages: tuple[Pages, str], ctx: Context,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    state, base = pages
+    state.routes["/slow.html"] = (200, {"Content-Type": "text/html"}, PAGE.encode())
+    job = SimpleNamespace(retries_left=2)
+    monkeypatch.setattr(pipeline, "get_current_job", lambda: job)
+    with pytest.raises(TransientError) as e:  # RQ's Retry runs the job again later
+        fetch_article(entry(base, "/slow.html"), ctx)
+    assert e.value.kind == "timeout"
+    job.retries_left = 0  # the last try
+    article = fetch_article(entry(base, "/slow.html"), ctx)
+    assert article.from_summary
+    assert ctx.store.stats()["page_error:timeout"] == 2
+
+
+def test_a_page_is_fetched_once_even_when_its_job_runs_again(pages: tuple[Pages, str], ctx: Context) -> None:
+    state, base = pages
+    state.routes["/story.html"] = (200, {"Content-Type": "text/html; charset=utf-8"}, PAGE.encode())
+    first = fetch_article(entry(base, "/story.html"), ctx)
+    again = fetch_article(entry(base, "/story.html"), ctx)  # the job re-run after a worker was killed
+    assert not first.from_summary and "sonar boat" in first.text
+    assert again == first and state.hits["/story.html"] == 1
+    assert ctx.store.latencies()["page_fetch"]["count"] == 1
