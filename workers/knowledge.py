@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ class Knowledge:
         self.analyzer = analyzer
         self.encoder = encoder
         self.items: list[KnownSentence] = []
-        self.postings: dict[str, list[int]] = defaultdict(list)
+        self.postings: defaultdict[str, array[int]] = defaultdict(lambda: array("i"))  # term -> sentence indexes
         self.df: Counter[str] = Counter()
         self.name_counts: Counter[str] = Counter()
         self.dates: list[date] = []  # published dates of the accepted articles
@@ -55,8 +56,10 @@ class Knowledge:
         self.term_total = 0  # content terms over all known sentences
         self.synced = 0  # how many of the Redis list's entries are in this index
         self._alias: dict[tuple[str, bool], str | None] = {}
-        self._vectors: list[np.ndarray] = []
-        self._matrix: np.ndarray | None = None
+        # the vocabulary by (is a name, first letter) and length, for fuzzy matching
+        self._shelves: defaultdict[tuple[bool, str], dict[int, list[str]]] = defaultdict(dict)
+        self._matrix = np.zeros((0, 0), dtype=np.float32)  # one row per sentence; capacity doubles
+        self._rows = 0
 
     # ------------------------------------------------------------------ building
 
@@ -70,11 +73,15 @@ class Knowledge:
         self.term_total += len(terms.content)
         for t in terms.all:
             self.postings[t].append(idx)
+            if not self.df[t]:
+                self._shelve(t, name=False)
             self.df[t] += 1
-        self.name_counts.update(terms.names)
+        for t in terms.names:
+            if not self.name_counts[t]:
+                self._shelve(t, name=True)
+            self.name_counts[t] += 1
         if self.encoder is not None:
-            self._vectors.append(vector if vector is not None else self.encoder.encode([text])[0])
-            self._matrix = None
+            self._append_vector(vector if vector is not None else self.encoder.encode([text])[0])
         return item
 
     def add_records(self, records: list[dict[str, Any]]) -> None:
@@ -93,6 +100,15 @@ class Knowledge:
                     self.dates.append(day)
         self._alias = {k: v for k, v in self._alias.items() if v is not None}  # misses may match now
 
+    def _append_vector(self, vector: np.ndarray) -> None:
+        if self._rows == len(self._matrix):
+            grown = np.zeros((max(64, 2 * self._rows), len(vector)), dtype=np.float32)
+            if self._rows:
+                grown[:self._rows] = self._matrix[:self._rows]
+            self._matrix = grown
+        self._matrix[self._rows] = vector
+        self._rows += 1
+
     def _vectors_of(self, records: list[dict[str, Any]]) -> list[np.ndarray] | None:
         if self.encoder is None or not records:
             return None
@@ -108,8 +124,8 @@ class Knowledge:
         """The Redis record of a sentence this process added (with its vector, if any)."""
         rec: dict[str, Any] = {"text": item.text, "source": item.source, "kind": item.kind, "lang": lang,
                                "published": published}
-        if self.encoder is not None and item.idx < len(self._vectors):
-            rec["model"], rec["vec"] = self.encoder.name, encode_vector(self._vectors[item.idx])
+        if self.encoder is not None and item.idx < self._rows:
+            rec["model"], rec["vec"] = self.encoder.name, encode_vector(self._matrix[item.idx])
         return rec
 
     def sync(self, store: Store) -> int:
@@ -132,9 +148,18 @@ class Knowledge:
             return term
         key = (term, name)
         if key not in self._alias:
-            match = process.extractOne(term, vocab.keys(), scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE)
-            self._alias[key] = match[0] if match and match[0][:1] == term[:1] else None
+            # fuzz.ratio >= 85 needs the lengths within a factor 0.739..1.353 of each other, and we
+            # want the same first letter: search only those words, not the whole vocabulary
+            n = len(term)
+            shelf = self._shelves[(name, term[0])]
+            candidates = [w for size in range(math.ceil(n * 0.739), math.floor(n * 1.353) + 1)
+                          for w in shelf.get(size, ())]
+            match = process.extractOne(term, candidates, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE)
+            self._alias[key] = match[0] if match else None
         return self._alias[key] or term
+
+    def _shelve(self, term: str, name: bool) -> None:
+        self._shelves[(name, term[0])].setdefault(len(term), []).append(term)
 
     def normalise(self, terms: Terms) -> Terms:
         return Terms(
@@ -154,14 +179,13 @@ class Knowledge:
             return None, 0.0
         weights = {t: self.weight(t) for t in wanted}
         total = sum(weights.values())
-        scores: Counter[int] = Counter()
-        for t, w in weights.items():
-            for idx in self.postings.get(t, ()):
-                scores[idx] += w
-        if not scores:
+        hits = [(np.frombuffer(self.postings[t], dtype=np.int32), w) for t, w in weights.items() if t in self.postings]
+        if not hits:
             return None, 0.0
-        idx, covered = scores.most_common(1)[0]
-        return self.items[idx], covered / total
+        scores = np.bincount(np.concatenate([h for h, _ in hits]),
+                             weights=np.concatenate([np.full(len(h), w) for h, w in hits]))
+        idx = int(np.argmax(scores))
+        return self.items[idx], float(scores[idx]) / total
 
     def passage(self, item: KnownSentence, reach: int = 2) -> frozenset[str]:
         """The terms of a known sentence and of its neighbours from the same text: what "the group"
@@ -176,11 +200,9 @@ class Knowledge:
 
     def nearest_vector(self, vector: np.ndarray | None) -> tuple[KnownSentence | None, float]:
         """The known sentence closest in meaning (cosine of unit vectors), and that similarity."""
-        if vector is None or not self._vectors:
+        if vector is None or not self._rows:
             return None, 0.0
-        if self._matrix is None:
-            self._matrix = np.vstack(self._vectors)
-        sims = self._matrix @ vector
+        sims = self._matrix[:self._rows] @ vector
         idx = int(np.argmax(sims))
         return self.items[idx], float(sims[idx])
 
