@@ -113,21 +113,27 @@ def _decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novel
 
 
 def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, analyzer: Analyzer,
-          novelty: NoveltySettings, article_year: int | None, source: str) -> list[Verdict]:
-    """The verdict on each sentence, in order; each (but the headline) is added to ``knowledge``."""
+          novelty: NoveltySettings, article_year: int | None, source: str, *,
+          terms: list[Terms] | None = None, vectors: np.ndarray | None = None) -> list[Verdict]:
+    """The verdict on each sentence, in order; each (but the headline) is added to ``knowledge``.
+
+    ``terms`` and ``vectors`` (one per sentence) may be computed beforehand, outside the watch's lock.
+    """
     title_terms = analyzer.terms(title, lang) if title else Terms(frozenset(), frozenset(), frozenset(), 0)
-    vectors = knowledge.encoder.encode(sentences) if knowledge.encoder is not None else None
+    if vectors is None and knowledge.encoder is not None:
+        vectors = knowledge.encoder.encode(sentences)
+    raw = terms if terms is not None else [analyzer.terms(s, lang) for s in sentences]
     out: list[Verdict] = []
     for i, sentence in enumerate(sentences):
         vector = vectors[i] if vectors is not None else None
-        terms = knowledge.normalise(analyzer.terms(sentence, lang))
-        skip = _not_a_claim(sentence, lang, terms, title_terms, novelty, article_year)
+        terms_i = knowledge.normalise(raw[i])
+        skip = _not_a_claim(sentence, lang, terms_i, title_terms, novelty, article_year)
         if skip:
-            out.append(Verdict(sentence, skip[0], skip[1], terms=terms))
+            out.append(Verdict(sentence, skip[0], skip[1], terms=terms_i))
         else:
-            is_new, why, similarity, near = _decide(terms, vector, knowledge, novelty, lang)
+            is_new, why, similarity, near = _decide(terms_i, vector, knowledge, novelty, lang)
             out.append(Verdict(sentence, "new" if is_new else "known", why, similarity, near,
-                               attribution(sentence, lang) if is_new else None, terms))
+                               attribution(sentence, lang) if is_new else None, terms_i))
         if out[-1].verdict != "headline":  # the headline sums up the body; it is not a known sentence itself
-            knowledge.add(sentence, lang, source, "article", terms, vector)
+            knowledge.add(sentence, lang, source, "article", terms_i, vector)
     return out

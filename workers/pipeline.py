@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
+import numpy as np
 from rq import Queue, get_current_job
 
 from monitor import http
@@ -25,12 +26,13 @@ from monitor.settings import Settings, WatchSettings
 from monitor.store import Store, digest
 from workers import dedup
 from workers.claims import Verdict, judge
+from workers.embed import Encoder
 from workers.extract import extract
 from workers.knowledge import Knowledge, day_of
 from workers.relevance import out_of_time, relevance
 from workers.sinks import sinks_for
 from workers.sinks.base import Sink
-from workers.text import Analyzer
+from workers.text import Analyzer, Terms
 
 log = logging.getLogger(__name__)
 
@@ -128,16 +130,32 @@ def sentences(article: Article, lang: str, analyzer: Analyzer) -> list[str]:
     return [s for p in article.paragraphs for s in analyzer.sentences(p, lang)]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What an article says, read without the watch's knowledge (so outside its lock)."""
+
+    lang: str
+    sentences: list[str]
+    terms: list[Terms]
+    vectors: np.ndarray | None = None
+
+
+def read(article: Article, analyzer: Analyzer, encoder: Encoder | None = None) -> Reading:
+    lang = analyzer.language(article.text, article.language)
+    sents = sentences(article, lang, analyzer)
+    return Reading(lang, sents, [analyzer.terms(s, lang) for s in sents],
+                   encoder.encode(sents) if encoder is not None else None)
+
+
 def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyzer: Analyzer,
-           query: Query, near: tuple[str | None, float] = (None, 0.0)) -> Assessment:
+           query: Query, near: tuple[str | None, float] = (None, 0.0), reading: Reading | None = None) -> Assessment:
     """Judge one article for one watch. Adds the article's sentences to ``knowledge`` if relevant."""
     if not query.matches(f"{article.title}\n{article.text}"):
         return Assessment(watch.name, "no_match", "the text does not match the watch's keywords")
-    lang = analyzer.language(article.text, article.language)
-    sents = sentences(article, lang, analyzer)
-    score = relevance((analyzer.terms(s, lang) for s in sents), knowledge, lang)
+    r = reading or read(article, analyzer)
+    score = relevance(r.terms, knowledge, r.lang)
     if score < watch.novelty.relevance:
-        return Assessment(watch.name, "off_topic", f"{score:.0%} of its vocabulary known to the watch "
+        return Assessment(watch.name, "off_topic", f"{score:.0%} of its words topical for the watch "
                           f"(< {watch.novelty.relevance:.0%}): another story", score, near[0])
     elsewhen = out_of_time(article.published, watch, knowledge)
     if elsewhen:
@@ -145,9 +163,9 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
     day = day_of(article.published) if article.published else None
     if day:
         knowledge.dates.append(day)
-    verdicts = judge(sents, lang, article.title, knowledge, analyzer, watch.novelty,
-                     _year(article.published), article.url)
-    a = Assessment(watch.name, "no_new_claims", "every claim is known", score, near[0], verdicts, lang)
+    verdicts = judge(r.sentences, r.lang, article.title, knowledge, analyzer, watch.novelty,
+                     _year(article.published), article.url, terms=r.terms, vectors=r.vectors)
+    a = Assessment(watch.name, "no_new_claims", "every claim is known", score, near[0], verdicts, r.lang)
     if a.new:
         a.status, a.reason = "new_claims", f"{len(a.new)} new claim(s)"
     elif near[0]:
@@ -173,6 +191,12 @@ def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context) ->
     store, knowledge = ctx.store, ctx.knowledge[watch.name]
     chash, sig = dedup.content_hash(article.text), dedup.signature(article.text)
     alert_id = digest(f"{watch.name}|{article.url}")
+    # the article's own analysis (and its sentence vectors, the costly part) needs no lock; encode
+    # only when the article looks relevant to what this process knows so far
+    knowledge.sync(store)
+    reading = read(article, ctx.analyzer)
+    if knowledge.encoder is not None and relevance(reading.terms, knowledge, reading.lang) >= watch.novelty.relevance:
+        reading = replace(reading, vectors=knowledge.encoder.encode(reading.sentences))
     with store.novelty_lock(watch.name):
         saved = store.saved_alert(alert_id)
         if saved:  # judged and registered before a crash: only the deliveries may be missing
@@ -185,7 +209,7 @@ def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context) ->
             return Assessment(watch.name, "duplicate", f"the same text as {owner}", 1.0, owner)
         near = dedup.nearest_copy(store, watch.name, sig, watch.novelty.near_duplicate, exclude=article.url)
         before = len(knowledge.items)
-        a = assess(article, watch, knowledge, ctx.analyzer, ctx.queries[watch.name], near)
+        a = assess(article, watch, knowledge, ctx.analyzer, ctx.queries[watch.name], near, reading)
         if a.status == "no_match":
             return a
         dedup.index(store, watch.name, article.url, sig)
