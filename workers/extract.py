@@ -33,6 +33,8 @@ def extract(body: bytes, url: str, entry: Entry, content_type: str | None = None
         doc = trafilatura.bare_extraction(
             html, url=url, include_comments=False, include_tables=False, favor_precision=True,
             with_metadata=True, deduplicate=False,
+            # the feed already dates the entry: no extensive date search through the page (costly)
+            date_extraction_params={"extensive_search": False} if entry.published else None,
         )
     text = (getattr(doc, "text", None) or "").strip()
     title = (getattr(doc, "title", None) or entry.title or "").strip()

@@ -33,7 +33,7 @@ def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyz
     )
     for watch in settings.watches:
         if store is not None:
-            ensure_seeded(watch, store, analyzer)
+            ensure_seeded(watch, store, analyzer, encoder)
         knowledge = Knowledge(watch.name, analyzer, encoder)
         if store is not None:
             knowledge.sync(store)

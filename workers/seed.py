@@ -13,6 +13,8 @@ from pathlib import Path
 from monitor.settings import WatchSettings
 from monitor.store import Store, digest
 from workers import dedup
+from workers.embed import Encoder
+from workers.knowledge import encode_vector
 from workers.text import Analyzer
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ def seed_sentences(text: str, analyzer: Analyzer) -> tuple[str, list[str]]:
     return lang, out
 
 
-def ensure_seeded(watch: WatchSettings, store: Store, analyzer: Analyzer) -> int:
+def ensure_seeded(watch: WatchSettings, store: Store, analyzer: Analyzer, encoder: Encoder | None = None) -> int:
     """Add the watch's new or changed seed files to its knowledge; returns sentences added."""
     added = 0
     with store.novelty_lock(watch.name):
@@ -40,7 +42,11 @@ def ensure_seeded(watch: WatchSettings, store: Store, analyzer: Analyzer) -> int
                 continue
             lang, sents = seed_sentences(text, analyzer)
             source = f"seed:{Path(path).name}"
-            store.add_known(watch.name, ({"text": s, "lang": lang, "source": source, "kind": "seed"} for s in sents))
+            records = [{"text": s, "lang": lang, "source": source, "kind": "seed"} for s in sents]
+            if encoder is not None:  # the vectors travel with the records: workers need not encode the seed
+                for rec, vector in zip(records, encoder.encode(sents), strict=True):
+                    rec["model"], rec["vec"] = encoder.name, encode_vector(vector)
+            store.add_known(watch.name, records)
             store.content_owner(watch.name, dedup.content_hash(text), source)
             dedup.index(store, watch.name, source, dedup.signature(text))
             store.mark_seeded(watch.name, name, h)
