@@ -264,7 +264,7 @@ class Store:
     def mark_seeded(self, watch: str, name: str, content_hash: str) -> None:
         self.r.hset(f"{PREFIX}w:{watch}:seeded", name, content_hash)
 
-    def novelty_lock(self, watch: str, timeout: float = 30.0):
+    def novelty_lock(self, watch: str, timeout: float = 60.0):
         """A Redis lock (redis-py's) that makes judge-and-register atomic per watch."""
         return self.r.lock(f"{PREFIX}w:{watch}:lock", timeout=timeout, blocking_timeout=timeout)
 

@@ -29,27 +29,40 @@ def seed_sentences(text: str, analyzer: Analyzer) -> tuple[str, list[str]]:
     return lang, out
 
 
+def _records(path: Path, text: str, analyzer: Analyzer, encoder: Encoder | None) -> list[dict[str, str]]:
+    lang, sents = seed_sentences(text, analyzer)
+    source = f"seed:{path.name}"
+    records = [{"text": s, "lang": lang, "source": source, "kind": "seed"} for s in sents]
+    if encoder is not None:  # the vectors travel with the records: workers need not encode the seed
+        for rec, vector in zip(records, encoder.encode(sents), strict=True):
+            rec["model"], rec["vec"] = encoder.name, encode_vector(vector)
+    return records
+
+
 def ensure_seeded(watch: WatchSettings, store: Store, analyzer: Analyzer, encoder: Encoder | None = None) -> int:
-    """Add the watch's new or changed seed files to its knowledge; returns sentences added."""
+    """Add the watch's new or changed seed files to its knowledge; returns sentences added.
+
+    The reading (and encoding, which can take minutes for a large corpus) happens outside the
+    watch's lock; under it, only the check that no other worker seeded the file meanwhile, and the writes.
+    """
+    pending = []
+    done = store.seeded(watch.name)
+    for path in map(Path, watch.seed):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if done.get(str(path)) != digest(text):
+            pending.append((path, text, _records(path, text, analyzer, encoder)))
     added = 0
     with store.novelty_lock(watch.name):
         done = store.seeded(watch.name)
-        for path in watch.seed:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        for path, text, records in pending:
             h = digest(text)
-            name = str(path)
-            if done.get(name) == h:
+            if done.get(str(path)) == h:
                 continue
-            lang, sents = seed_sentences(text, analyzer)
-            source = f"seed:{Path(path).name}"
-            records = [{"text": s, "lang": lang, "source": source, "kind": "seed"} for s in sents]
-            if encoder is not None:  # the vectors travel with the records: workers need not encode the seed
-                for rec, vector in zip(records, encoder.encode(sents), strict=True):
-                    rec["model"], rec["vec"] = encoder.name, encode_vector(vector)
+            source = f"seed:{path.name}"
             store.add_known(watch.name, records)
             store.content_owner(watch.name, dedup.content_hash(text), source)
             dedup.index(store, watch.name, source, dedup.signature(text))
-            store.mark_seeded(watch.name, name, h)
-            added += len(sents)
-            log.info("watch %s: seeded %d sentences from %s", watch.name, len(sents), Path(path).name)
+            store.mark_seeded(watch.name, str(path), h)
+            added += len(records)
+            log.info("watch %s: seeded %d sentences from %s", watch.name, len(records), path.name)
     return added
