@@ -62,9 +62,10 @@ def _specifics(terms: Terms) -> frozenset[str]:
     return terms.names | terms.numbers
 
 
-def _carries(known: KnownSentence, terms: Terms, knowledge: Knowledge) -> bool:
-    """Does the known sentence (read with its neighbours) hold every name and figure of the claim?"""
-    return _specifics(terms) <= knowledge.passage(known)
+def _carries(known: KnownSentence, terms: Terms, knowledge: Knowledge, source: str) -> bool:
+    """Does the text the known sentence comes from (another text than the claim's) name every name
+    and figure of the claim?"""
+    return known.source != source and _specifics(terms) <= knowledge.source_terms(known.source)
 
 
 def _decide_across_languages(terms: Terms, knowledge: Knowledge) -> tuple[bool, str, float, str | None]:
@@ -81,13 +82,14 @@ def _decide_across_languages(terms: Terms, knowledge: Knowledge) -> tuple[bool, 
 
 
 def _decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelty: NoveltySettings,
-            lang: str = "en") -> tuple[bool, str, float, str | None]:
+            lang: str = "en", source: str = "") -> tuple[bool, str, float, str | None]:
     """(is_new, why, similarity, nearest text).
 
     Known when one known sentence carries the claim: it shares most of its weighted words
-    (``known_similarity``) or, with embeddings, its meaning (``semantic_similarity``); or it names
-    every person, place and figure the claim names while saying something close (half those bars).
-    Never known when the claim brings a figure the watch has never seen.
+    (``known_similarity``) or, with embeddings, its meaning (``semantic_similarity``); or it says
+    something close (half those bars) and the text it comes from already names every person, place,
+    time and figure the claim names: a restatement of that story, not a new fact.
+    Never known when the claim brings a figure or a name the watch has never seen.
     """
     if not knowledge.speaks(lang):  # hardly any known sentence in this language: compare names and figures
         return _decide_across_languages(terms, knowledge)
@@ -100,13 +102,16 @@ def _decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novel
         similarity, near = lex_sim, (lex_item.text if lex_item else None)
     if new_figures:
         return True, f"new figure(s) {', '.join(sorted(new_figures))}", similarity, near
+    new_names = sorted(n for n in terms.names if n not in knowledge.df)
+    if new_names:
+        return True, f"names the watch has never seen: {', '.join(new_names)}", similarity, near
     how = f"words {lex_sim:.2f}" + (f", meaning {sem_sim:.2f}" if sem_item is not None else "")
     if lex_sim >= novelty.known_similarity or sem_sim >= novelty.semantic_similarity:
         return False, f"a known sentence says it ({how})", similarity, near
     by_words = lex_item is not None and lex_sim >= novelty.known_similarity / 2
     by_meaning = sem_item is not None and sem_sim >= novelty.semantic_similarity / 1.5
-    same_names = (by_words and _carries(lex_item, terms, knowledge)) or (  # type: ignore[arg-type]
-        by_meaning and _carries(sem_item, terms, knowledge))  # type: ignore[arg-type]
+    same_names = (by_words and _carries(lex_item, terms, knowledge, source)) or (  # type: ignore[arg-type]
+        by_meaning and _carries(sem_item, terms, knowledge, source))  # type: ignore[arg-type]
     if same_names:
         return False, f"a known sentence names all it names, in like words ({how})", similarity, near
     return True, f"no known sentence carries it ({how})", similarity, near
@@ -131,7 +136,7 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
         if skip:
             out.append(Verdict(sentence, skip[0], skip[1], terms=terms_i))
         else:
-            is_new, why, similarity, near = _decide(terms_i, vector, knowledge, novelty, lang)
+            is_new, why, similarity, near = _decide(terms_i, vector, knowledge, novelty, lang, source)
             out.append(Verdict(sentence, "new" if is_new else "known", why, similarity, near,
                                attribution(sentence, lang) if is_new else None, terms_i))
         if out[-1].verdict != "headline":  # the headline sums up the body; it is not a known sentence itself

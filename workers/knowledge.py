@@ -60,6 +60,7 @@ class Knowledge:
         self._shelves: defaultdict[tuple[bool, str], dict[int, list[str]]] = defaultdict(dict)
         self._matrix = np.zeros((0, 0), dtype=np.float32)  # one row per sentence; capacity doubles
         self._rows = 0
+        self._source_terms: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -70,6 +71,7 @@ class Knowledge:
         item = KnownSentence(text, terms, source, kind, idx)
         self.items.append(item)
         self.langs[lang] += 1
+        self._source_terms.setdefault(source, set()).update(terms.all)
         self.term_total += len(terms.content)
         for t in terms.all:
             self.postings[t].append(idx)
@@ -187,11 +189,9 @@ class Knowledge:
         idx = int(np.argmax(scores))
         return self.items[idx], float(scores[idx]) / total
 
-    def passage(self, item: KnownSentence, reach: int = 2) -> frozenset[str]:
-        """The terms of a known sentence and of its neighbours from the same text: what "the group"
-        or "he" there refers to is named a sentence or two before."""
-        lo, hi = max(0, item.idx - reach), min(len(self.items), item.idx + reach + 1)
-        return frozenset().union(*(k.terms.all for k in self.items[lo:hi] if k.source == item.source))
+    def source_terms(self, source: str) -> set[str]:
+        """Every term of the known text ``source`` (an article, a seed file)."""
+        return self._source_terms.get(source, set())
 
     def speaks(self, lang: str, enough: int = 20) -> bool:
         """Does the watch know enough sentences in ``lang`` to compare words, not only names?

@@ -328,3 +328,22 @@ def test_relevance_of_a_foreign_article_reads_its_names(knowledge: Knowledge, an
     about = [analyzer.terms(s, "ru") for s in ("Губернатор Вячеслав Гладков заявил, что в Козинке идут бои.",)]
     other = [analyzer.terms(s, "ru") for s in ("Мэр Казани Ильсур Метшин открыл в Татарстане новый стадион.",)]
     assert relevance(about, knowledge, "ru") > 0.5 > relevance(other, knowledge, "ru")
+
+
+def test_a_restatement_whose_names_the_source_text_already_holds_is_known(analyzer: Analyzer) -> None:
+    k = Knowledge("w", analyzer)
+    for s in ("President Vladimir Putin was told about the raid, officials said on Monday.",
+              "Kremlin spokesman Dmitry Peskov said on Monday that the saboteurs would be driven out."):
+        k.add(s, "en", "seed:story.txt", "seed")
+    claim = "Peskov said on Monday that Putin had promised the saboteurs would be forced out."
+    (v,) = judge([claim], "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/b")
+    assert v.verdict == "known", v.reason  # every name is in the seed story, the words are close
+    # the same sentence naming someone the story never named is new
+    (w,) = judge(["Peskov said on Monday that Shoigu had promised the saboteurs would be forced out."],
+                 "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/c")
+    assert w.verdict == "new", w.reason
+    # within one article, a second fact that reuses the article's own names is not a restatement
+    article = ["Governor Gladkov said on Tuesday that shelling damaged a school in Shebekino.",
+               "Gladkov added on Tuesday that repair crews in Shebekino were waiting to reconnect a power line."]
+    verdicts = judge(article, "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/d")
+    assert [x.verdict for x in verdicts] == ["new", "new"]
