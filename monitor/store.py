@@ -11,7 +11,9 @@ Key layout (prefix ``cw:``)::
                                      does not fetch the page again
     cw:article:{uh}           hash   article record: url, title, source, published, status, reason, duplicate_of
     cw:w:{watch}:content      hash   content hash -> url of the first article with that text
-    cw:w:{watch}:lsh:{b}:{h}  set    near-duplicate index: urls whose MinHash band b hashes to h
+    cw:w:{watch}:lsh:{b}      hash   near-duplicate index: MinHash band b's hash -> short ids of its texts
+    cw:w:{watch}:doc          hash   short id (8-byte digest) -> text id (article url, seed:file)
+    cw:w:{watch}:sig          hash   short id -> MinHash signature (64 x uint32)
     cw:w:{watch}:known        list   JSON sentences the watch knows (seed, accepted articles, alerts)
     cw:w:{watch}:profile      hash   term -> document frequency of the watch's accepted texts
     cw:w:{watch}:seeded       hash   seed file -> content hash (seeding is idempotent)
@@ -86,6 +88,15 @@ end
 return untl
 """
 
+# Add a member to a space-separated bucket (a hash field) unless it is there. KEYS[1] the hash.
+_BUCKET_ADD = """
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1 end
+if string.find(' ' .. v .. ' ', ' ' .. ARGV[2] .. ' ', 1, true) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], v .. ' ' .. ARGV[2])
+return 1
+"""
+
 # Release a lease only if we still hold it.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -100,6 +111,7 @@ class Store:
         self.r = client
         self._mark_seen = client.register_script(_MARK_SEEN)
         self._release = client.register_script(_RELEASE)
+        self._bucket_add = client.register_script(_BUCKET_ADD)
         self._rate_take = client.register_script(_RATE_TAKE)
         self._rate_block = client.register_script(_RATE_BLOCK)
 
@@ -199,26 +211,37 @@ class Store:
         owner = _s(self.r.hget(key, content_hash))
         return None if owner == url else owner
 
+    # The near-duplicate index: one hash per LSH band (field: the band's hash, value: space-separated
+    # short ids of the texts in that bucket); short ids map to the texts' ids (urls) in one hash.
+
     def lsh_candidates(self, watch: str, bands: Iterable[str]) -> set[str]:
         pipe = self.r.pipeline()
-        for b in bands:
-            pipe.smembers(f"{PREFIX}w:{watch}:lsh:{b}")
-        return {_s(m) for members in pipe.execute() for m in members}
+        for band in bands:
+            b, _, h = band.partition(":")
+            pipe.hget(f"{PREFIX}w:{watch}:lsh:{b}", h)
+        shorts = {x for v in pipe.execute() if v for x in _s(v).split()}
+        if not shorts:
+            return set()
+        ids = self.r.hmget(f"{PREFIX}w:{watch}:doc", sorted(shorts))
+        return {_s(i) for i in ids if i is not None}
 
     def lsh_add(self, watch: str, bands: Iterable[str], doc_id: str) -> None:
+        short = digest(doc_id, 8)
         pipe = self.r.pipeline()
-        for b in bands:
-            pipe.sadd(f"{PREFIX}w:{watch}:lsh:{b}", doc_id)
+        pipe.hset(f"{PREFIX}w:{watch}:doc", short, doc_id)
+        for band in bands:
+            b, _, h = band.partition(":")
+            self._bucket_add(keys=[f"{PREFIX}w:{watch}:lsh:{b}"], args=[h, short], client=pipe)
         pipe.execute()
 
     def save_shingles(self, watch: str, doc_id: str, signature: bytes) -> None:
-        self.r.hset(f"{PREFIX}w:{watch}:sig", doc_id, signature)
+        self.r.hset(f"{PREFIX}w:{watch}:sig", digest(doc_id, 8), signature)
 
     def signatures(self, watch: str, doc_ids: Iterable[str]) -> dict[str, bytes]:
         ids = list(doc_ids)
         if not ids:
             return {}
-        values = self.r.hmget(f"{PREFIX}w:{watch}:sig", ids)
+        values = self.r.hmget(f"{PREFIX}w:{watch}:sig", [digest(i, 8) for i in ids])
         return {i: v for i, v in zip(ids, values, strict=True) if v is not None}
 
     # ------------------------------------------------------------------ watch knowledge

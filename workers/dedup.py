@@ -42,11 +42,11 @@ class Signature:
         return float(np.mean(self.values == other.values))
 
     def to_bytes(self) -> bytes:
-        return self.values.astype(np.uint64).tobytes()
+        return self.values.astype(np.uint32).tobytes()  # MinHash values are < 2**32
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Signature:
-        return cls(np.frombuffer(raw, dtype=np.uint64))
+        return cls(np.frombuffer(raw, dtype=np.uint32).astype(np.uint64))
 
 
 def signature(text: str) -> Signature:

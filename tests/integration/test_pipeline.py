@@ -364,3 +364,19 @@ def test_a_crash_after_registering_but_before_enqueueing_still_delivers_once(
     assert again.status == "new_claims" and "registered before" in again.reason
     assert queue.count == 1 and queue.jobs[0].args[0]["id"] == digest(f"{WATCH}|{e.url}")
     assert len(store.recent_alerts()) == 1  # one alert, logged once
+
+
+def test_near_duplicate_index_finds_a_copy_and_keeps_one_entry_per_text(redis_client: redis.Redis) -> None:
+    from monitor.store import Store
+    from workers import dedup
+
+    store = Store(redis_client)
+    text = " ".join(ARTICLE_A) * 3
+    sig = dedup.signature(text)
+    dedup.index(store, WATCH, "https://a.example/1", sig)
+    dedup.index(store, WATCH, "https://a.example/1", sig)  # indexing again adds nothing
+    near, j = dedup.nearest_copy(store, WATCH, dedup.signature(text + " One more sentence at the end."), 0.8)
+    assert near == "https://a.example/1" and j > 0.8
+    assert dedup.nearest_copy(store, WATCH, sig, 0.8, exclude="https://a.example/1") == (None, 0.0)
+    buckets = [redis_client.hget(f"cw:w:{WATCH}:lsh:{b.split(':')[0]}", b.split(":")[1]) for b in sig.bands()]
+    assert all(v is not None and len(v.split()) == 1 for v in buckets)
