@@ -15,7 +15,6 @@ Key layout (prefix ``cw:``)::
     cw:w:{watch}:doc          hash   short id (8-byte digest) -> text id (article url, seed:file)
     cw:w:{watch}:sig          hash   short id -> MinHash signature (64 x uint32)
     cw:w:{watch}:known        list   JSON sentences the watch knows (seed, accepted articles, alerts)
-    cw:w:{watch}:profile      hash   term -> document frequency of the watch's accepted texts
     cw:w:{watch}:seeded       hash   seed file -> content hash (seeding is idempotent)
     cw:w:{watch}:lock         string novelty lock: judge-and-register is atomic per watch
     cw:alerts                 stream alert log: id, watch, url, title, claims (JSON)
@@ -271,16 +270,6 @@ class Store:
         if values:
             self.r.rpush(f"{PREFIX}w:{watch}:known", *values)
 
-    def add_profile_terms(self, watch: str, terms: Iterable[str]) -> None:
-        pipe = self.r.pipeline()
-        for t in set(terms):
-            pipe.hincrby(f"{PREFIX}w:{watch}:profile", t, 1)
-        pipe.hincrby(f"{PREFIX}w:{watch}:profile", "\0docs", 1)
-        pipe.execute()
-
-    def profile(self, watch: str) -> dict[str, int]:
-        return {_s(k): int(v) for k, v in self.r.hgetall(f"{PREFIX}w:{watch}:profile").items()}
-
     def seeded(self, watch: str) -> dict[str, str]:
         return {_s(k): _s(v) for k, v in self.r.hgetall(f"{PREFIX}w:{watch}:seeded").items()}
 
@@ -293,17 +282,11 @@ class Store:
 
     # ------------------------------------------------------------------ alerts
 
-    def log_alert(self, alert: Mapping[str, Any]) -> None:
-        self.r.xadd(f"{PREFIX}alerts", _stream_fields(alert), maxlen=10_000, approximate=True)
-
     def recent_alerts(self, count: int = 10) -> list[dict[str, str]]:
         out = []
         for _id, fields in self.r.xrevrange(f"{PREFIX}alerts", count=count):
             out.append({_s(k): _s(v) for k, v in fields.items()})
         return out
-
-    def save_alert(self, alert: Mapping[str, Any]) -> None:
-        self.r.set(f"{PREFIX}alert:{alert['id']}", json.dumps(dict(alert), ensure_ascii=False), ex=30 * 86400)
 
     def saved_alert(self, alert_id: str) -> dict[str, Any] | None:
         raw = self.r.get(f"{PREFIX}alert:{alert_id}")
