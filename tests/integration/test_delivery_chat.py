@@ -152,17 +152,6 @@ def alert(alert_id: str = "alert-chat-1") -> Alert:
 
 
 @pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client() as c:
-        yield c
-
-
-@pytest.fixture
-def store(redis_client: redis.Redis) -> Store:
-    return Store(redis_client)
-
-
-@pytest.fixture
 def run_cli() -> Iterator[Any]:
     """``cli.main`` in-process; the root logger's handlers (which it replaces) are put back after."""
     import logging

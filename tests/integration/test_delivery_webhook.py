@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-import redis
 
 from monitor.errors import ForbiddenAddress, PermanentError, TransientError
 from monitor.models import Alert, Claim, Known
@@ -87,17 +86,6 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     with Receiver() as r:
         yield r
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client() as c:
-        yield c
-
-
-@pytest.fixture
-def store(redis_client: redis.Redis) -> Store:
-    return Store(redis_client)
 
 
 LOOPBACK_OK = NetworkSettings(allow_private_addresses=True)

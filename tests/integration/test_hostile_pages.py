@@ -12,12 +12,11 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 import redis
+from localserver import QuietHandler, reply, serving
 
 from monitor import http
 from monitor.errors import TransientError
@@ -47,7 +46,7 @@ class Pages:
 def pages() -> Iterator[tuple[Pages, str]]:
     state = Pages()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802
@@ -55,30 +54,13 @@ def pages() -> Iterator[tuple[Pages, str]]:
             state.hits[path] += 1
             if path == "/slow.html":
                 state.block.wait(5)
-            status, headers, body = state.routes.get(path, (404, {}, b"gone"))
-            try:
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                if "Content-Length" not in headers:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            reply(self, *state.routes.get(path, (404, {}, b"gone")))
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        state.block.set()
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        try:
+            yield state, base
+        finally:
+            state.block.set()
 
 
 @pytest.fixture

@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
-import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 import brotli
 import httpx
 import pytest
+from localserver import QuietHandler, reply, serving
 
 from monitor import http
 from monitor.errors import ForbiddenAddress, Gone, PermanentError, TooLarge, TransientError
@@ -31,36 +31,16 @@ def serve(routes: dict[str, Reply | Callable[[BaseHTTPRequestHandler], Reply]]) 
     """A threaded HTTP server on 127.0.0.1; yields its base URL and the list of requests it got."""
     seen: list[tuple[str, dict[str, str]]] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)  # absolute-form when we act as a proxy
             key = parts.path + (f"?{parts.query}" if parts.query else "")
             seen.append((self.path, dict(self.headers.items())))
             route = routes.get(key) or routes.get(parts.path) or (404, {}, b"no such route")
-            status, headers, body = route(self) if callable(route) else route
-            try:
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                if "Content-Length" not in headers:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            reply(self, *(route(self) if callable(route) else route))
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        yield base, seen
 
 
 def both(client_net: NetworkSettings, url: str, **kw: Any) -> list[http.Response | Exception]:
