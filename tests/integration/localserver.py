@@ -27,10 +27,15 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client hanging up on a bomb or a trickle is what the test wants
+
+
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+def serving(handler: type[BaseHTTPRequestHandler], *, quiet_errors: bool = False) -> Iterator[str]:
     """Serve ``handler`` in daemon threads; yields the base URL; shuts down on exit."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = (_QuietServer if quiet_errors else ThreadingHTTPServer)(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:

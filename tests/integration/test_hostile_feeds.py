@@ -12,16 +12,16 @@ import contextlib
 import gzip
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import brotli
 import pytest
 import redis
+from localserver import QuietHandler, serving
 
 from monitor.models import Entry
 from monitor.poller import Poller
@@ -71,7 +71,7 @@ def flood(h: BaseHTTPRequestHandler) -> None:  # 50 MB, chunked, no Content-Leng
 
 @contextmanager
 def hostile_server(routes: dict[str, Route]) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802
@@ -79,21 +79,8 @@ def hostile_server(routes: dict[str, Route]) -> Iterator[str]:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 route(self)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        def handle_error(self, request: Any, client_address: Any) -> None:
-            pass  # a client that hangs up on a bomb is the point
-
-    server = Server(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler, quiet_errors=True) as base:
+        yield base
 
 
 def settings(base: str, paths: list[str], **network: Any) -> Settings:
