@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from rq import Queue
 from rq.executions import Execution
 from rq.job import Job, JobStatus
@@ -136,9 +138,6 @@ class EmbeddedRedis:
 
 def connect(url: str, *, timeout: float = 10.0) -> redis.Redis:
     """A client for ``url`` with health checks and retries on brief outages."""
-    from redis.backoff import ExponentialBackoff
-    from redis.retry import Retry
-
     return redis.Redis.from_url(
         url,
         socket_timeout=timeout,

@@ -6,16 +6,27 @@ Bad configuration prints one line naming the key and exits 2, before anything st
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
 import os
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import redis
+
 from monitor import logs
+from monitor.broker import EmbeddedRedis, connect
 from monitor.errors import ClaimwatchError, ConfigError
+from monitor.http import make_client
+from monitor.models import Alert
+from monitor.queue import enqueue_delivery, queues
 from monitor.settings import Settings, load
+from monitor.status import collect
+from monitor.store import Store
 
 log = logging.getLogger("claimwatch")
 
@@ -57,21 +68,35 @@ def _worker_module():
     return importlib.import_module("workers.worker")  # by name: the monitor package never imports workers
 
 
-def _status(settings: Settings, as_json: bool) -> int:
-    from monitor.broker import EmbeddedRedis, connect
-    from monitor.status import collect
-    from monitor.store import Store
-
-    url, embedded = _redis_url(settings, False), None
-    if not url:
-        embedded = EmbeddedRedis(settings.service.data_dir).start()
-        url = embedded.url
+@contextlib.contextmanager
+def _redis(settings: Settings) -> Iterator[tuple[redis.Redis, bool]]:
+    """The service's Redis for a one-shot command: ``redis_url``; else the embedded server of a
+    running `claimwatch run` on the same data_dir; else that server started just for this command.
+    Yields the connection and whether the service's own Redis was found running."""
+    url = _redis_url(settings, False)
+    if url:
+        yield connect(url), True
+        return
+    running = EmbeddedRedis(settings.service.data_dir)
+    if running.socket.exists():
+        try:
+            redis.Redis(unix_socket_path=str(running.socket), socket_timeout=2).ping()
+        except redis.RedisError:
+            pass  # a socket left by a killed server: start one below (it removes the stale socket)
+        else:
+            yield connect(running.url), True
+            return
+    embedded = EmbeddedRedis(settings.service.data_dir).start()
     try:
-        connection = connect(url)
-        report = collect(Store(connection), connection)
+        yield connect(embedded.url), False
     finally:
-        if embedded:
-            embedded.stop()
+        embedded.stop()
+
+
+def _status(settings: Settings, as_json: bool) -> int:
+
+    with _redis(settings) as (connection, _):
+        report = collect(Store(connection), connection)
     if as_json:
         print(json.dumps(report, indent=1, ensure_ascii=False))
         return 0
@@ -101,22 +126,10 @@ def _sink_names(settings: Settings, selector: str | None) -> list[str]:
 
 def _alerts_retry(settings: Settings, selector: str | None, alert_id: str | None) -> int:
     """Move dead letters of configured sinks back onto the delivery queue (the workers send them)."""
-    import time
-
-    from monitor.broker import EmbeddedRedis, connect
-    from monitor.models import Alert
-    from monitor.queue import enqueue_delivery, queues
-    from monitor.store import Store
-
     names = _sink_names(settings, selector)
     if selector and not names:
         raise ConfigError(f"alerts: no enabled sink matches {selector!r}")
-    url, embedded = _redis_url(settings, False), None
-    if not url:
-        embedded = EmbeddedRedis(settings.service.data_dir).start()
-        url = embedded.url
-    try:
-        connection = connect(url)
+    with _redis(settings) as (connection, service_running):
         store, alerts_q = Store(connection), queues(connection)[0]
         generation = int(time.time())
         resent = 0
@@ -128,17 +141,12 @@ def _alerts_retry(settings: Settings, selector: str | None, alert_id: str | None
                 resent += 1
                 print(f"  {alert.id} -> sink {name} (failed before: {letter.get('error', '?')})")
         left = len(store.dead_letters())
-    finally:
-        if embedded:
-            embedded.stop()
     print(f"re-queued {resent} deliver{'y' if resent == 1 else 'ies'}; {left} dead letter(s) left"
-          + ("" if embedded is None else " (the workers of `claimwatch run` send them when it runs)"))
+          + ("" if service_running else " (the workers of `claimwatch run` send them when it runs)"))
     return 0
 
 
 def _test_alert(settings: Settings, selector: str | None) -> int:
-    from monitor.http import make_client
-
     sinks = importlib.import_module("workers.sinks")  # by name: the monitor package never imports workers
     with make_client(settings.network) as client:
         return sinks.send_sample(settings, selector, client, sys.stdout)
