@@ -32,7 +32,7 @@ import redis
 from monitor import feeds
 from monitor.errors import ClaimwatchError, Gone, TransientError
 from monitor.filters import fold, watch_query
-from monitor.http import afetch, make_async_client, safe_url
+from monitor.http import AsyncClient, afetch, make_async_client, safe_url
 from monitor.models import Entry
 from monitor.schedule import cache_max_age, next_poll
 from monitor.settings import FeedSettings, Settings
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 class Poller:
     def __init__(self, settings: Settings, store: Store, enqueue: Callable[[Entry], None], *, ident: str,
-                 client: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time):
+                 client: AsyncClient | httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time):
         self.settings, self.store, self.enqueue, self.ident, self.clock = settings, store, enqueue, ident, clock
         self._client, self._own_client = client, client is None
         self._feeds = {f.url: f for f in settings.feeds}
@@ -51,8 +51,8 @@ class Poller:
         self._max_age = {w.name: w.max_age_days * 86400.0 for w in settings.watches if w.max_age_days}
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def client(self) -> AsyncClient | httpx.AsyncClient:
+        if self._client is None:  # made on first use, inside the running loop (aiohttp needs one)
             self._client = make_async_client(self.settings.network)
         return self._client
 
@@ -141,16 +141,18 @@ class Poller:
 
     async def _poll(self, feed: FeedSettings, *, only_if_due: bool) -> int:
         url = feed.url
-        if not self.store.acquire_lease(url, self.ident, self.settings.service.feed_lease):
+        # the lease, the due check (another poller may have polled it between our due list and now),
+        # the poll counter and the feed's state: one round trip
+        state = self.store.begin_poll(url, self.ident, self.settings.service.feed_lease,
+                                      due_by=self.clock() if only_if_due else None)
+        if state is None:
             return 0
+        released = False
         try:
-            due = self.store.due_at(url)
-            if only_if_due and (due is None or due > self.clock()):
-                return 0  # another poller polled it between our due list and our lease
-            self.store.count("feed_poll")
-            state = self.store.feed_state(url)
             try:
-                return await self._fetch_and_enqueue(feed, state)
+                n = await self._fetch_and_enqueue(feed, state)  # its last round trip lets go of the lease
+                released = True
+                return n
             except ClaimwatchError as e:
                 self._failed(feed, state, e)
             except redis.RedisError:
@@ -160,31 +162,36 @@ class Poller:
                 self._failed(feed, state, ClaimwatchError(type(e).__name__, kind="internal"))
             return 0
         finally:
-            self.store.release_lease(url, self.ident)
+            if not released:
+                self.store.release_lease(url, self.ident)
 
     def _interval(self, feed: FeedSettings) -> float:
         return feed.interval or self.settings.service.poll_interval
 
     async def _fetch_and_enqueue(self, feed: FeedSettings, state: dict[str, str]) -> int:
+        """Fetch, parse and enqueue; then save the feed's state, schedule it and let go of its lease, in one
+        round trip that writes only the state fields that changed (a 304 changes little)."""
         conditional = {"If-None-Match": state.get("etag", ""), "If-Modified-Since": state.get("last_modified", "")}
         net = self.settings.network
         started = time.monotonic()
         resp = await afetch(self.client, feed.url, net, max_bytes=net.max_feed_bytes, headers=conditional)
-        self.store.observe("feed_fetch", time.monotonic() - started)
+        timings = {"feed_fetch": time.monotonic() - started}
         now = self.clock()
-        saved = {"last_status": resp.status, "last_ok": now, "errors": 0, "last_error": "",
-                 "etag": resp.headers.get("etag") or state.get("etag", ""),
-                 "last_modified": resp.headers.get("last-modified") or state.get("last_modified", "")}
+        saved: dict[str, object] = {
+            "url": feed.url, "last_status": resp.status, "last_ok": now, "errors": 0, "last_error": "",
+            "etag": resp.headers.get("etag") or state.get("etag", ""),
+            "last_modified": resp.headers.get("last-modified") or state.get("last_modified", "")}
         ttl, n = None, 0
+        counts: dict[str, int] = {}
         if resp.status == 304:
-            self.store.count("feed_304")
+            counts["feed_304"] = 1
         else:
             started = time.monotonic()
             parsed = await asyncio.to_thread(feeds.parse, resp.body, resp.url, resp.headers,
                                              max_items=net.max_feed_items)
-            self.store.observe("feed_parse", time.monotonic() - started)
+            timings["feed_parse"] = time.monotonic() - started
             if parsed.dropped:
-                self.store.count("feed_items_dropped", parsed.dropped)
+                counts["feed_items_dropped"] = parsed.dropped
                 if str(parsed.dropped) != state.get("dropped"):  # said once, not at every poll
                     log.warning("feed %s: %d item(s) not read (beyond max_feed_items %d, or nothing to identify "
                                 "them)", feed.name or safe_url(feed.url), parsed.dropped, net.max_feed_items)
@@ -194,10 +201,12 @@ class Poller:
                       "dropped": parsed.dropped,
                       "entries": int(state.get("entries") or 0) + n}
             if n:
-                self.store.count("entries", n)
+                counts["entries"] = n
         when = next_poll(now, self._interval(feed), max_age=cache_max_age(resp.headers, now), ttl=ttl,
                          cap=self.settings.service.max_backoff)
-        self.store.save_feed_state(feed.url, saved | {"next_poll": when}, next_poll=when)
+        saved["next_poll"] = when
+        changed = {k: v for k, v in saved.items() if state.get(k) != ("" if v is None else str(v))}
+        self.store.finish_poll(feed.url, self.ident, changed, next_poll=when, counts=counts, timings=timings)
         return n
 
     def _watches_for(self, feed: FeedSettings, item: feeds.FeedItem, now: float) -> tuple[str, ...]:

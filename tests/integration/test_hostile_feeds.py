@@ -200,8 +200,12 @@ def test_entries_without_links_guids_or_dates_and_guids_shared_across_feeds(redi
         s = settings(base, ["/a.xml", "/b.xml"])
         poll(s, store, sink)
         by_title = {e.title: e for e in sink}
-        assert sorted(by_title) == ["Kursk one", "Kursk uno", "Kursk: a wire flash with no link",
-                                    "Kursk: neither link nor guid nor date"]
+        # feed A's article also in feed B (another GUID, a tracking parameter): one entry, from whichever
+        # feed's poll got there first (the two are polled concurrently)
+        shared = [t for t in by_title if t in ("Kursk one", "Kursk one again")]
+        assert len(shared) == 1 and by_title[shared[0]].url == "https://a.test/one"
+        assert sorted(set(by_title) - set(shared)) == ["Kursk uno", "Kursk: a wire flash with no link",
+                                                       "Kursk: neither link nor guid nor date"]
         flash = by_title["Kursk: a wire flash with no link"]
         assert flash.link == "" and flash.url.startswith(base + "/a.xml#entry-") and flash.published is None
         bare = by_title["Kursk: neither link nor guid nor date"]

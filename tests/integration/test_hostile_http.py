@@ -238,3 +238,81 @@ def test_an_ordinary_client_without_the_guard_is_not_what_we_build() -> None:
     with http.make_client(NetworkSettings()) as c:
         assert c.trust_env is False
         assert isinstance(c._transport._pool._network_backend, http.GuardedBackend)  # type: ignore[attr-defined]
+
+
+def _redirect_to(location: str) -> Any:
+    def handle(conn: socket.socket) -> None:
+        conn.sendall(f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode())
+
+    return handle
+
+
+@pytest.mark.parametrize("target", ["http://127.0.0.2:{port}/x", "http://loop.test:{port}/x",
+                                    "http://mixed.test:{port}/x", "http://[::1]:{port}/x"])
+def test_poller_client_refuses_a_redirect_to_a_forbidden_address_at_connect_time(
+        monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    # The poller's client (aiohttp) checks at connect time only: the resolver checks every address of a
+    # name, the socket factory the one address it connects to (IP literals never reach the resolver).
+    # Every target is loopback, so even a broken guard would send nothing off this machine.
+    answers = {"start.test": ["127.0.0.1"], "loop.test": ["127.0.0.3"], "mixed.test": ["127.0.0.1", "127.0.0.5"]}
+    real = socket.getaddrinfo
+
+    def fake(host: Any, port: Any, *args: Any, **kw: Any) -> Any:
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, int(port))) for a in answers[host]]
+        return real(host, port, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    net = NetworkSettings(timeout=2.0, allow_networks=["127.0.0.1/32"])
+    with raw_server(ok) as (other, other_requests), \
+            raw_server(_redirect_to(target.format(port=other))) as (port, requests):
+
+        async def run() -> Any:
+            async with http.make_async_client(net) as c:
+                try:
+                    return await http.afetch(c, f"http://start.test:{port}/start?token=SECRET", net, max_bytes=100)
+                except Exception as e:
+                    return e
+
+        out = asyncio.run(run())
+    assert isinstance(out, ForbiddenAddress), out
+    assert "SECRET" not in str(out) and "not a public address" in str(out)
+    assert len(requests) == 1 and requests[0].startswith(b"GET /start?token=SECRET ")
+    assert other_requests == []
+
+
+def test_poller_client_resolves_once_and_connects_to_the_address_it_checked(dns: dict[str, list[str]]) -> None:
+    # No check-then-connect split: one lookup per connection, and the socket goes to what it answered.
+    # The answer after the first is a forbidden one: asking twice would show as a refusal.
+    net = NetworkSettings(timeout=2.0, allow_networks=["127.0.0.1/32"])
+    with raw_server(ok) as (port, requests):
+        dns["once.test"] = ["127.0.0.1", "127.0.0.9"]
+        calls: list[str] = []
+        fake = socket.getaddrinfo
+
+        def counting(host: Any, *args: Any, **kw: Any) -> Any:
+            calls.append(host)
+            return fake(host, *args, **kw)
+
+        socket.getaddrinfo = counting
+        try:
+            async def run() -> Any:
+                async with http.make_async_client(net) as c:
+                    return await http.afetch(c, f"http://once.test:{port}/feed", net, max_bytes=100)
+
+            r = asyncio.run(run())
+        finally:
+            socket.getaddrinfo = fake
+    assert isinstance(r, http.Response) and r.body == b"hello"
+    assert calls == ["once.test"]
+    assert len(requests) == 1 and f"Host: once.test:{port}".encode() in requests[0]
+
+
+def test_the_poller_client_is_built_with_the_guard() -> None:
+    async def run() -> None:
+        async with http.make_async_client(NetworkSettings()) as c:
+            assert c.session.trust_env is False  # an environment proxy would bypass the guard
+            assert isinstance(c.session.connector._resolver, http._GuardedResolver)  # type: ignore[union-attr]
+            assert c.session.connector._socket_factory is not None  # type: ignore[union-attr]
+
+    asyncio.run(run())

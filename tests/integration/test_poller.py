@@ -301,3 +301,81 @@ def test_hostile_feed_bodies_never_stop_the_poller(redis_client: redis.Redis, bo
         p.sync_feeds()
         asyncio.run(poll_once(p))
         assert store.due_at(srv.base + "/h") > NOW
+
+
+def test_begin_and_finish_poll(redis_client: redis.Redis) -> None:
+    store, url = Store(redis_client), "https://feeds.test/a.xml"
+    store.register_feeds([url], now=NOW)
+    store.save_feed_state(url, {"etag": '"e1"', "errors": 0})
+    assert store.begin_poll(url, "p1", 30, due_by=NOW - 1) is None  # not due yet: nothing held
+    assert not any(redis_client.scan_iter("cw:lease:*")) and "feed_poll" not in store.stats()
+
+    state = store.begin_poll(url, "p1", 30, due_by=NOW)
+    assert state == {"etag": '"e1"', "errors": "0", "url": url} and store.stats()["feed_poll"] == 1
+    assert store.begin_poll(url, "p2", 30) is None  # the lease is held, due or not
+    assert not store.acquire_lease(url, "p2", 30)
+
+    store.finish_poll(url, "p1", {"last_status": 304, "last_ok": NOW + 1.5, "problem": None}, next_poll=NOW + 60,
+                      counts={"feed_304": 1}, timings={"feed_fetch": 0.07})
+    assert store.feed_state(url) == {"etag": '"e1"', "errors": "0", "url": url, "last_status": "304",
+                                     "last_ok": str(NOW + 1.5), "problem": ""}
+    assert store.due_at(url) == NOW + 60 and store.stats()["feed_304"] == 1
+    fetch = store.latencies()["feed_fetch"]
+    assert fetch["count"] == 1 and abs(fetch["sum"] - 0.07) < 1e-9
+    assert dict(fetch["buckets"])["0.05"] == 0 and dict(fetch["buckets"])["0.1"] == 1
+    assert store.acquire_lease(url, "p2", 30)  # let go
+
+    # a lease that expired and was taken by another poller is not released by the late finisher
+    store.finish_poll(url, "p1", {}, counts={}, timings={})
+    assert store.begin_poll(url, "p3", 30) is None
+    store.release_lease(url, "p2")
+    assert store.begin_poll(url, "p3", 30) is not None  # not due-checked: poll_feed's way
+
+
+def test_304_poll_is_two_round_trips_per_feed_and_writes_only_what_changed(redis_client: redis.Redis) -> None:
+    store, sink, clock = Store(redis_client), [], Clock()
+    with feed_server() as srv:
+        srv.docs["/f"] = rss(("a1", "https://n.test/1", "Kursk", RECENT))
+        p = poller(make_settings(srv.base, [{"url": "/f"}]), store, sink, clock)
+        p.sync_feeds()
+        asyncio.run(poll_once(p))
+        url = srv.base + "/f"
+        before = store.feed_state(url)
+        assert before["last_status"] == "200" and len(sink) == 1
+
+        commands: list[str] = []
+        real = redis_client.execute_command
+
+        def counting(*args: Any, **kw: Any) -> Any:
+            commands.append(str(args[0]).upper())
+            return real(*args, **kw)
+
+        redis_client.execute_command = counting  # type: ignore[method-assign]
+        try:
+            clock.now += 61
+            asyncio.run(poll_once(p))
+            hset_args = []
+            original = store._poll_finish
+
+            def spy(keys: Any, args: Any) -> Any:
+                hset_args.append(list(args))
+                return original(keys=keys, args=args)
+
+            store._poll_finish = spy  # type: ignore[method-assign]
+            clock.now += 61
+            asyncio.run(poll_once(p))
+        finally:
+            del redis_client.execute_command
+        # per cycle: the due list, then one round trip to start the poll and one to end it
+        assert commands == ["ZRANGEBYSCORE", "EVALSHA", "EVALSHA"] * 2, commands
+        assert srv.hits["/f"] == 3 and len(sink) == 1
+        after = store.feed_state(url)
+        assert after["last_status"] == "304" and after["etag"] == before["etag"] and after["title"] == "T"
+        assert float(after["next_poll"]) == clock.now + 60 == store.due_at(url)
+        stats = store.stats()
+        assert (stats["feed_poll"], stats["feed_304"]) == (3, 2)
+        assert store.latencies()["feed_fetch"]["count"] == 3
+        # the second 304 changed only the poll time and the schedule
+        fields = hset_args[0][4:4 + int(hset_args[0][3])]
+        assert sorted(fields[0::2]) == ["last_ok", "next_poll"], fields
+        assert not any(redis_client.scan_iter("cw:lease:*"))

@@ -78,3 +78,12 @@ def test_signature_round_trips_through_bytes() -> None:
     back = Signature.from_bytes(raw)
     assert back.jaccard(sig) == 1.0
     assert back.bands() == sig.bands()
+
+
+def test_compact_signature_is_128_bytes_and_estimates_the_same_jaccard() -> None:
+    a, b, c = signature(TEXT), signature(EDITED), signature(UNRELATED)
+    assert len(a.compact()) == 2 * NUM_PERM
+    assert a.jaccard_compact(a.compact()) == 1.0
+    assert abs(a.jaccard_compact(b.compact()) - a.jaccard(b)) <= 1 / NUM_PERM  # low 16 bits agree by chance 1/65536
+    assert a.jaccard_compact(c.compact()) < 0.2
+    assert a.jaccard_compact(b"short") == 0.0  # a value of another layout is no match, not an error

@@ -1,0 +1,225 @@
+"""The compact Redis layout of what is kept per seen article (monitor.store): seen markers, article
+records, content owners, the near-duplicate index (signatures and LSH bands) and known sentences.
+
+Each test would fail if the layout broke its behaviour: a packed bucket that loses or invents a
+member, an LSH record that is no longer found, a known-sentence record that does not read back as it
+was written, a key per article creeping back in, or a key of the layout before that crashes a reader.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import zlib
+
+import numpy as np
+import redis
+
+from monitor.store import Store, digest
+from workers import dedup
+from workers.knowledge import encode_vector
+
+WATCH = "w"
+
+# --------------------------------------------------------------------------- seen markers
+
+
+def test_seen_markers_pack_many_keys_in_few_buckets_and_lose_none(store: Store, redis_client: redis.Redis) -> None:
+    keys = [[f"guid:https://feed.example/rss|{i}", f"url:https://news.example/{i}"] for i in range(3000)]
+    assert all(store.mark_seen(k) for k in keys)
+    assert not any(store.mark_seen(k) for k in keys)  # every key of every entry is still there
+    assert not store.mark_seen(["guid:https://feed.example/rss|new", "url:https://news.example/7"])  # one shared key
+    assert not store.is_seen("guid:https://feed.example/rss|new")  # ... marks none of the others
+    assert all(store.is_seen(k) for pair in keys for k in pair)
+    assert not store.is_seen("url:https://news.example/3000")
+    assert redis_client.keys("cw:*") == [b"cw:seen:packed"]  # one key, whatever the number of entries
+    assert redis_client.hlen("cw:seen:packed") <= 1024
+    packed = redis_client.hgetall("cw:seen:packed")
+    assert sum(len(v) for v in packed.values()) == 8 * 6000  # 8 bytes per key, nothing else
+
+
+def test_unmark_seen_removes_only_that_entry(store: Store) -> None:
+    keys = [[f"guid:f|{i}", f"url:u{i}"] for i in range(2000)]
+    for k in keys:
+        store.mark_seen(k)
+    for k in keys[::2]:
+        store.unmark_seen(k)
+    for i, (g, u) in enumerate(keys):
+        assert store.is_seen(g) == store.is_seen(u) == bool(i % 2)
+    assert store.mark_seen(keys[0]) and not store.mark_seen(keys[1])
+
+
+def test_entries_seen_under_the_old_layout_stay_seen(store: Store, redis_client: redis.Redis) -> None:
+    redis_client.sadd("cw:seen", digest("guid:f|old"), digest("url:https://news.example/old"))
+    assert store.is_seen("guid:f|old")
+    assert not store.mark_seen(["guid:f|old2", "url:https://news.example/old"])
+    store.unmark_seen(["guid:f|old"])  # an unmark forgets it in both layouts
+    assert not store.is_seen("guid:f|old") and store.mark_seen(["guid:f|old"])
+
+
+# --------------------------------------------------------------------------- article records
+
+
+def test_article_record_merges_fields_and_keeps_what_is_read_back(store: Store) -> None:
+    url = "https://news.example/a?x=1&y=2"
+    assert store.article(url) == {}
+    store.save_article(url, {"status": "processing", "from_summary": 0})
+    store.save_article(url, {"watch:w": "duplicate", "duplicate_of": "https://b.example/?q=1"})
+    store.save_article(url, {"status": "done"})
+    assert store.article(url) == {"url": url, "status": "done", "from_summary": "0", "watch:w": "duplicate",
+                                  "duplicate_of": "https://b.example/?q=1"}
+    store.save_article(url, {"status": "odd\x1evalue\x1fhere", "watch:w2": None})  # separators cannot break it
+    rec = store.article(url)
+    assert rec["status"] == "odd value here" and rec["watch:w2"] == "" and rec["from_summary"] == "0"
+    assert store.article("https://news.example/other") == {}
+
+
+# --------------------------------------------------------------------------- content owner
+
+
+def test_content_owner_is_the_first_text_with_that_content(store: Store) -> None:
+    h = dedup.content_hash("some text of an article")
+    assert store.content_owner(WATCH, h, "https://a.example/1") is None
+    assert store.content_owner(WATCH, h, "https://a.example/1") is None  # the owner itself, again
+    assert store.content_owner(WATCH, h, "https://b.example/2") == "https://a.example/1"
+    dedup.index(store, WATCH, "https://a.example/1", dedup.signature("some text of an article"))
+    assert store.content_owner(WATCH, h, "https://c.example/3") == "https://a.example/1"  # indexed since
+    assert store.content_owner("other", h, "https://c.example/3") is None  # per watch
+    assert store.content_owner(WATCH, "not-hex", "seed:x.txt") is None  # any string works as a hash
+    assert store.content_owner(WATCH, "not-hex", "https://d.example/") == "seed:x.txt"
+
+
+# --------------------------------------------------------------------------- near duplicates
+
+_VOCAB = [f"{a}{b}" for a in ("kor", "bel", "shev", "gray", "tan", "mor", "vil", "dro", "sta", "pol")
+          for b in ("ov", "ka", "ino", "ets", "ane", "ist", "ura", "emo", "ik", "on", "ary", "ude")]
+
+
+def _paragraph(rng: random.Random) -> str:
+    return " ".join(" ".join(rng.choice(_VOCAB) for _ in range(rng.randint(12, 20))) + "." for _ in range(3))
+
+
+def _article(rng: random.Random, paragraphs: int = 20) -> list[str]:
+    return [_paragraph(rng) for _ in range(paragraphs)]
+
+
+def test_near_duplicates_are_found_among_many_texts_and_unrelated_ones_are_not(store: Store) -> None:
+    rng = random.Random(7)
+    originals = {f"https://news.example/{i}": _article(rng) for i in range(400)}
+    for url, paras in originals.items():
+        dedup.index(store, WATCH, url, dedup.signature("\n".join(paras)))
+    found = 0
+    for url in list(originals)[:40]:
+        paras = list(originals[url])
+        paras[rng.randrange(len(paras))] = _paragraph(rng)  # one paragraph changed
+        exact = dedup.signature("\n".join(paras)).jaccard(dedup.signature("\n".join(originals[url])))
+        near, j = dedup.nearest_copy(store, WATCH, dedup.signature("\n".join(paras)), 0.8)
+        assert exact >= 0.8 and near == url and abs(j - exact) < 1 / 32  # the 16-bit signature agrees
+        updated = dedup.signature("\n".join(originals[url] + [_paragraph(rng)]))  # a paragraph added
+        found += dedup.nearest_copy(store, WATCH, updated, 0.8)[0] == url
+    assert found == 40
+    for _ in range(40):  # unrelated texts: no candidate at all (no band shared), so no match
+        sig = dedup.signature("\n".join(_article(rng)))
+        assert store.lsh_candidates(WATCH, sig.bands()) == {}
+        assert dedup.nearest_copy(store, WATCH, sig, 0.8) == (None, 0.0)
+
+
+def test_signatures_are_kept_as_128_bytes(store: Store) -> None:
+    sig = dedup.signature("one two three four five six seven eight nine ten")
+    dedup.index(store, WATCH, "https://a.example/1", sig)
+    raw = store.signatures(WATCH, ["https://a.example/1", "https://a.example/none"])
+    assert list(raw) == ["https://a.example/1"] and len(raw["https://a.example/1"]) == 2 * dedup.NUM_PERM
+    assert sig.jaccard_compact(raw["https://a.example/1"]) == 1.0
+
+
+# --------------------------------------------------------------------------- known sentences
+
+
+def test_known_sentences_read_back_as_written(store: Store, redis_client: redis.Redis) -> None:
+    vec = encode_vector(np.arange(16, dtype=np.float32) / 40)
+    url = "https://news.example/world/2025/11/25/a-long-article-url-with-words"
+    records = [
+        {"text": "Officials said on Tuesday that 40 people were moved.", "source": url, "kind": "article",
+         "lang": "en", "published": "2025-11-25T08:00:00+00:00"},
+        {"text": "Губернатор сообщил во вторник о 40 раненых\x1f.", "source": url, "kind": "article", "lang": "ru",
+         "published": None, "model": "all-MiniLM-L6-v2", "vec": vec},
+        {"text": "A seed sentence.", "source": "seed:belgorod.txt", "kind": "seed", "lang": "en", "published": None},
+    ]
+    redis_client.rpush(f"cw:w:{WATCH}:known", json.dumps({"text": "An old JSON record.", "lang": "en",
+                                                          "source": "seed:old.txt", "kind": "seed"}))
+    odd = {"text": "A record with a field the compact form has no place for.", "source": url, "extra": [1, 2]}
+    store.register(WATCH, records + [odd], None, None)
+    store.add_known(WATCH, [{"text": "No source at all.", "lang": "en"}])
+    old = {"text": "An old JSON record.", "lang": "en", "source": "seed:old.txt", "kind": "seed"}
+    assert store.known(WATCH) == [old, *records, odd, {"text": "No source at all.", "lang": "en"}]
+    assert store.known(WATCH, start=2) == [records[1], records[2], odd, {"text": "No source at all.", "lang": "en"}]
+    assert store.known_count(WATCH) == 6
+    raw = redis_client.lrange(f"cw:w:{WATCH}:known", 1, 3)
+    assert all(r[:1] == b"\x02" and url.encode() not in r for r in raw)  # compact: the source by short id
+    assert len(raw[0]) < len(json.dumps(records[0]).encode()) - 60
+    assert len(raw[1]) < len(json.dumps(records[1], ensure_ascii=False).encode()) - len(vec) // 4 - 60  # raw vector
+
+
+def test_known_sentences_and_alert_are_one_transaction(store: Store, redis_client: redis.Redis) -> None:
+    alert = {"id": "a1", "watch": WATCH, "claims": []}
+    rec = {"text": "A new claim.", "source": "https://a.example/1", "kind": "article", "lang": "en", "published": None}
+    pipe_calls = []
+    original = redis_client.pipeline
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        pipe = original(*args, **kwargs)
+        pipe_calls.append(kwargs.get("transaction", args[0] if args else True))
+        return pipe
+
+    redis_client.pipeline = spy  # type: ignore[method-assign]
+    try:
+        store.register(WATCH, [rec], alert, {"id": "a1", "watch": WATCH})
+    finally:
+        redis_client.pipeline = original  # type: ignore[method-assign]
+    assert pipe_calls == [True]  # one MULTI: source name, sentences, alert, log
+    assert store.known(WATCH) == [rec] and store.saved_alert("a1") == alert and len(store.recent_alerts()) == 1
+
+
+# --------------------------------------------------------------------------- the whole layout
+
+
+def test_no_key_per_article(store: Store, redis_client: redis.Redis) -> None:
+    """Everything kept per article lives in a few shared keys (a key costs ~60-90 B of its own)."""
+    for i in range(300):
+        url = f"https://news.example/{i}"
+        store.mark_seen([f"guid:f|{i}", f"url:{url}"])
+        store.save_article(url, {"status": "processing", "from_summary": 0})
+        store.content_owner(WATCH, dedup.content_hash(f"text {i}"), url)
+        dedup.index(store, WATCH, url, dedup.signature(f"text number {i} of a made up article"))
+        store.register(WATCH, [{"text": f"Sentence {i}.", "source": url, "kind": "article", "lang": "en",
+                                "published": None}], None, None)
+        store.save_article(url, {"status": "done", f"watch:{WATCH}": "no_new_claims"})
+    assert sorted(redis_client.keys("cw:*")) == sorted(
+        [b"cw:seen:packed", b"cw:articles", f"cw:w:{WATCH}:owner".encode(), f"cw:w:{WATCH}:docs".encode(),
+         f"cw:w:{WATCH}:lsh".encode(), f"cw:w:{WATCH}:known".encode()])
+    assert redis_client.hlen(f"cw:w:{WATCH}:docs") == 300  # one doc per article names its signature and sentences
+
+
+def test_keys_of_the_old_layout_are_harmless(store: Store, redis_client: redis.Redis) -> None:
+    url = "https://news.example/old"
+    redis_client.hset(f"cw:article:{digest(url)}", mapping={"url": url, "status": "done"})
+    redis_client.hset(f"cw:w:{WATCH}:content", dedup.content_hash("old text"), url)
+    redis_client.hset(f"cw:w:{WATCH}:lsh:0", "2be9682dad8b26f1", "0011223344556677")
+    redis_client.hset(f"cw:w:{WATCH}:doc", "0011223344556677", url)
+    redis_client.hset(f"cw:w:{WATCH}:sig", "0011223344556677", b"\x00" * 256)
+    redis_client.set(f"cw:page:{digest(url)}", json.dumps({"url": url, "title": "Old", "text": "t"}))
+    sig = dedup.signature("The quick, brown fox jumps over the lazy dog!")  # its band 0 is the old entry's
+    assert dedup.nearest_copy(store, WATCH, sig, 0.8) == (None, 0.0)
+    assert store.content_owner(WATCH, dedup.content_hash("old text"), "https://news.example/new") is None
+    assert store.article(url) == {}  # judged again (its sentences are known: no alert twice)
+    assert store.cached_page(url) == {"url": url, "title": "Old", "text": "t"}  # plain JSON still reads
+
+
+def test_page_cache_is_compressed(store: Store, redis_client: redis.Redis) -> None:
+    text = " ".join(["Officials said on Tuesday that people were moved from the village."] * 50)
+    page = {"url": "https://a.example/1", "title": "T", "text": text, "paragraphs": [text], "published": None}
+    store.cache_page("https://a.example/1", page)
+    assert store.cached_page("https://a.example/1") == page
+    raw = redis_client.get(f"cw:page:{digest('https://a.example/1')}")
+    assert json.loads(zlib.decompress(raw)) == page and len(raw) < len(text) // 4
+    assert 0 < redis_client.ttl(f"cw:page:{digest('https://a.example/1')}") <= 86400
