@@ -55,12 +55,15 @@ class Knowledge:
         self.langs: Counter[str] = Counter()  # known sentences per language
         self.term_total = 0  # content terms over all known sentences
         self.synced = 0  # how many of the Redis list's entries are in this index
-        self._alias: dict[tuple[str, bool], str | None] = {}
+        self._alias: dict[tuple[str, bool], str] = {}  # fuzzy matches: (term, is a name) -> known spelling
+        self._misses: set[tuple[str, bool]] = set()  # and the terms that matched nothing
+        self._shelved = False  # a word was shelved since the misses were last forgotten
         # the vocabulary by (is a name, first letter) and length, for fuzzy matching
         self._shelves: defaultdict[tuple[bool, str], dict[int, list[str]]] = defaultdict(dict)
         self._matrix = np.zeros((0, 0), dtype=np.float32)  # one row per sentence; capacity doubles
         self._rows = 0
         self._source_terms: dict[str, set[str]] = {}
+        self._sums = np.zeros(0)  # nearest()'s scratch, one float per sentence (not for two threads at once)
 
     # ------------------------------------------------------------------ building
 
@@ -90,17 +93,20 @@ class Knowledge:
         """Known-sentence records as Redis holds them (text, lang, source, kind, published, and the
         sentence's vector when the worker that judged it had the same encoder: not encoded again)."""
         vectors = self._vectors_of(records)
-        seen_sources = {i.source for i in self.items}
+        # the sources this index has no sentence of yet: each adds its published date once
+        undated = {s for s in (rec.get("source", "") for rec in records) if s not in self._source_terms}
         for i, rec in enumerate(records):
             source = rec.get("source", "")
             self.add(rec["text"], rec.get("lang", "en"), source, rec.get("kind", "article"),
                      vector=None if vectors is None else vectors[i])
-            if rec.get("published") and source not in seen_sources:
-                seen_sources.add(source)
+            if rec.get("published") and source in undated:
+                undated.discard(source)
                 day = day_of(rec["published"])
                 if day:
                     self.dates.append(day)
-        self._alias = {k: v for k, v in self._alias.items() if v is not None}  # misses may match now
+        if self._shelved:  # a fuzzy miss may match a word shelved since (also by add())
+            self._misses.clear()
+            self._shelved = False
 
     def _append_vector(self, vector: np.ndarray) -> None:
         if self._rows == len(self._matrix):
@@ -149,19 +155,27 @@ class Knowledge:
         if term in vocab or len(term) < _FUZZY_MIN_LEN:
             return term
         key = (term, name)
-        if key not in self._alias:
-            # fuzz.ratio >= 85 needs the lengths within a factor 0.739..1.353 of each other, and we
-            # want the same first letter: search only those words, not the whole vocabulary
-            n = len(term)
-            shelf = self._shelves[(name, term[0])]
-            candidates = [w for size in range(math.ceil(n * 0.739), math.floor(n * 1.353) + 1)
-                          for w in shelf.get(size, ())]
-            match = process.extractOne(term, candidates, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE)
-            self._alias[key] = match[0] if match else None
-        return self._alias[key] or term
+        known = self._alias.get(key)
+        if known is not None:
+            return known
+        if key in self._misses:
+            return term
+        # fuzz.ratio >= 85 needs the lengths within a factor 0.739..1.353 of each other, and we
+        # want the same first letter: search only those words, not the whole vocabulary
+        n = len(term)
+        shelf = self._shelves.get((name, term[0]), {})
+        candidates = [w for size in range(math.ceil(n * 0.739), math.floor(n * 1.353) + 1)
+                      for w in shelf.get(size, ())]
+        match = process.extractOne(term, candidates, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE)
+        if match is None:
+            self._misses.add(key)  # until add_records() brings new words
+            return term
+        self._alias[key] = match[0]
+        return match[0]
 
     def _shelve(self, term: str, name: bool) -> None:
         self._shelves[(name, term[0])].setdefault(len(term), []).append(term)
+        self._shelved = True
 
     def normalise(self, terms: Terms) -> Terms:
         return Terms(
@@ -175,19 +189,26 @@ class Knowledge:
         """The known sentence that covers most of ``terms`` (IDF-weighted), and that coverage.
 
         ``specifics_only``: weigh only names and figures, which read the same across languages.
+        Exact: the same sentence (ties to the earliest) and the same float as summing every posting
+        of every term per sentence, without reading the common terms' long postings (``_Search``).
         """
         wanted = (terms.names | terms.numbers) if specifics_only else terms.all
         if not wanted:
             return None, 0.0
         weights = {t: self.weight(t) for t in wanted}
         total = sum(weights.values())
-        hits = [(np.frombuffer(self.postings[t], dtype=np.int32), w) for t, w in weights.items() if t in self.postings]
+        hits = [(np.frombuffer(self.postings[t], dtype=np.int32), w) for t, w in weights.items()
+                if self.postings.get(t)]
         if not hits:
             return None, 0.0
-        scores = np.bincount(np.concatenate([h for h, _ in hits]),
-                             weights=np.concatenate([np.full(len(h), w) for h, w in hits]))
-        idx = int(np.argmax(scores))
-        return self.items[idx], float(scores[idx]) / total
+        idx, score = _Search(hits, total, len(self.items), self._scratch()).best()
+        return self.items[idx], score / total
+
+    def _scratch(self) -> np.ndarray:
+        """A zeroed float per known sentence, for one lookup (which leaves it zeroed)."""
+        if len(self._sums) < len(self.items):
+            self._sums = np.zeros(max(1024, len(self.items) * 5 // 4))
+        return self._sums
 
     def source_terms(self, source: str) -> set[str]:
         """Every term of the known text ``source`` (an article, a seed file)."""
@@ -229,6 +250,110 @@ class Knowledge:
             return 0.0
         vocab = self.name_counts if names else self.df
         return sum(1 for t in distinct if self.canonical(t, name=names) in vocab) / len(distinct)
+
+
+_SLACK = 1e-9  # of the total weight: sums in another order differ by far less; prune only what is clearly below
+_FIRST = 2_000  # postings of the rarest terms read first, to find a good sentence to beat
+_SMALL = 20_000  # postings of all the claim's terms up to which pruning does not pay
+_DENSE = 8  # candidates' postings past 1/_DENSE of all sentences: sum every posting at once (bincount)
+
+
+class _Search:
+    """The best weighted coverage of one claim's terms (``Knowledge.nearest``), exactly.
+
+    Prefix filtering and max-score, as in set-similarity joins: with the terms sorted rarest
+    (heaviest) first, a sentence that holds none of the first ``j`` scores at most ``rest[j]``, the
+    sum of the others' weights. So once some sentence is known to score ``bar``, only the sentences
+    holding one of the rare terms whose weights sum past ``total - bar`` can do better: their
+    (short) postings give the candidates, and the common terms' long postings are binary-searched
+    for those candidates that can still reach the best, heaviest first, never read whole. A first
+    pass over the rarest terms' few postings finds that ``bar``.
+
+    ``hits``: (sorted indexes of the sentences holding the term, its weight), in the claim's term
+    order. The final scores are summed in that order, as summing all postings at once (bincount)
+    does, so both give the same floats and the same winner (ties to the earliest sentence)."""
+
+    def __init__(self, hits: list[tuple[np.ndarray, float]], total: float, n: int, scratch: np.ndarray):
+        self.hits, self.n, self.scratch, self.slack = hits, n, scratch, total * _SLACK
+        self.order = sorted(range(len(hits)), key=lambda i: -hits[i][1])  # rarest (heaviest) first
+        self.rest = [0.0] * (len(hits) + 1)  # rest[j]: the most a sentence holding none of order[:j] scores
+        for j in range(len(hits) - 1, -1, -1):
+            self.rest[j] = self.rest[j + 1] + hits[self.order[j]][1]
+
+    def _prefix(self, bar: float) -> int:
+        """How many of the rarest terms a sentence scoring ``bar`` or more holds one of, at least."""
+        for j in range(1, len(self.hits)):
+            if self.rest[j] + self.slack < bar:
+                return j
+        return len(self.hits)
+
+    def _size(self, k: int) -> int:
+        return sum(len(self.hits[i][0]) for i in self.order[:k])
+
+    def best(self) -> tuple[int, float]:
+        """(sentence index, score) of the best sentence, ties to the earliest."""
+        if len(self.hits) == 1:
+            return int(self.hits[0][0][0]), self.hits[0][1]
+        if self._size(len(self.hits)) <= _SMALL:  # few postings in all: summing them all is quicker
+            return self._dense()
+        few = 1
+        while few < len(self.hits) - 1 and self._size(few + 1) <= _FIRST:
+            few += 1
+        first = self._candidates(few, 0.0)  # the best of those holding the rarest terms: a score to beat
+        k = self._prefix(first[1])
+        if k <= few:  # no other sentence can do better
+            return first
+        if self._size(k) * _DENSE > self.n:  # most sentences are candidates: no pruning
+            return self._dense()
+        return self._candidates(k, first[1])
+
+    def _dense(self) -> tuple[int, float]:
+        scores = np.bincount(np.concatenate([h for h, _ in self.hits]),
+                             weights=np.concatenate([np.full(len(h), w) for h, w in self.hits]))
+        idx = int(np.argmax(scores))
+        return idx, float(scores[idx])
+
+    def _candidates(self, k: int, bar: float) -> tuple[int, float]:
+        """The best of the sentences holding one of the ``k`` rarest terms; it is the best of all when
+        some sentence is known to score ``bar`` and ``k`` is ``_prefix(bar)`` or more."""
+        rare, rest, slack = self.order[:k], self.rest, self.slack
+        postings = [self.hits[i][0] for i in rare]
+        held = np.concatenate(postings) if k > 1 else postings[0]
+        sums = self.scratch  # zeros: each sentence's rare terms' weight is summed in place, then reset
+        try:
+            for i in rare:
+                sums[self.hits[i][0]] += self.hits[i][1]
+            vals = sums[held]
+            lower = max(float(vals.max()) - slack, bar)  # the best scores at least this
+            cand = _distinct(held[vals + (rest[k] + slack) >= lower])
+            part = sums[cand]
+        finally:
+            sums[held] = 0.0
+        for j in range(k, len(self.order)):  # the other terms, heaviest first, for the candidates left
+            keep = part + (rest[j] + slack) >= lower
+            if not keep.all():
+                cand, part = cand[keep], part[keep]
+            postings_j, w = self.hits[self.order[j]]
+            part += _holds(postings_j, cand) * w
+            lower = max(lower, float(part.max()) - slack)
+        keep = part + slack >= lower
+        cand = cand[keep] if not keep.all() else cand
+        scores = np.zeros(len(cand))  # exact, summed in the claim's term order
+        for postings_i, w in self.hits:
+            scores += _holds(postings_i, cand) * w
+        best = int(np.argmax(scores))
+        return int(cand[best]), float(scores[best])
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    s = np.sort(a)
+    return s[np.r_[True, s[1:] != s[:-1]]]
+
+
+def _holds(postings: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Which of the (sorted) candidate sentences are in the (sorted) postings."""
+    pos = np.searchsorted(postings, cand)
+    return postings[np.minimum(pos, len(postings) - 1)] == cand
 
 
 def day_of(value: str) -> date | None:
