@@ -7,14 +7,17 @@ updated copy of it with one new paragraph, as outlets republish wire copy), list
 feeds. A synthetic watch is seeded with the first half of the article text of every third page, so a
 fair share of the pages is relevant (about their own story) and the rest is judged off-topic by the
 real relevance stage; its keywords match nearly any text, so relevance, not keywords, decides. An
-in-process poller enqueues the entries (not timed), then one `claimwatch worker --burst` (RQ's
-fork-per-job PreloadedWorker) pinned to one core works the queue: fetch, extract, dedup, relevance,
-claims, alert (a webhook to the local server). Its rate is articles / (first job start .. last job
-end). The baseline is bare `trafilatura.extract(html)` on the same pages in one process on the same
-core. The claims stage (``workers.claims.judge``: sentences -> claims -> novelty, embeddings
-included) is timed in-process, per relevant article, on the first ``--claims-sample`` articles, with
-``service.embeddings = "off"`` and ``"auto"`` (the semantic extra, when installed). The worker run
-uses ``off`` by default: with the model it takes several minutes (see the claims table for why).
+in-process poller enqueues the entries (not timed), then one `claimwatch worker --burst` (the
+PreloadedWorker: every job in the worker's own process) pinned to one core works the queue: fetch,
+extract, dedup, relevance, claims, alert (a webhook to the local server). Its rate is articles /
+(first job start .. last job end). The baseline is bare `trafilatura.extract(html)` on the same
+pages in one process on the same core. The claims stage (``workers.claims.judge``: sentences ->
+claims -> novelty, embeddings included) is timed in-process, per relevant article, on the first
+``--claims-sample`` articles, with ``service.embeddings = "off"`` and ``"auto"`` (the semantic
+extra, when installed); that run also splits the CPU per article by stage (page fetch, extraction,
+reading, encoding, dedup, claims, the Redis writes), which says where the time beyond the bare
+extraction goes. The worker run uses ``off`` by default: with the model it takes several minutes
+(see the claims table for why).
 """
 
 from __future__ import annotations
@@ -76,7 +79,9 @@ class Stage:
         for u in self.urls[n * 50:(n + 1) * 50]:
             t = _TITLE.search(self.bodies[u])
             title = t.group(1).decode("utf-8", "replace").strip() if t else u
-            out.append({"title": title[:200] or u, "link": self.base + u, "guid": u, "summary": "a story"})
+            # dated, as real feeds' items are (the worker then skips the page's own metadata search)
+            out.append({"title": title[:200] or u, "link": self.base + u, "guid": u, "summary": "a story",
+                        "pubDate": "Tue, 24 Nov 2026 10:00:00 GMT"})
         return out
 
     def seed_text(self) -> tuple[str, int]:
@@ -171,19 +176,28 @@ def run_workers(stage: Stage, config: Path, redis_url: str, tmp: Path, n_workers
     started = time.monotonic()
     procs = [c.start_worker([config], redis_url, burst=True, cores=cores[i], log=tmp / f"worker-{i}.log")
              for i in range(n_workers)]
+    samples: list[tuple[float, float]] = []  # (unix time, CPU seconds of the workers so far)
     try:
-        for p in procs:
-            p.wait(timeout=1800)
+        deadline = time.monotonic() + 1800
+        while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            cpu = sum(_cpu_seconds(p.pid) for p in procs if p.poll() is None)
+            samples.append((time.time(), cpu))
+            time.sleep(0.05)
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-                p.wait()
+            p.wait()
     wall = time.monotonic() - started
     spans = job_spans(redis_url)
     entries = spans.get("process_entry", [])
     every = [s for v in spans.values() for s in v]
-    span = max(e for _, e in every) - min(s for s, _ in every) if every else float("nan")
+    first = min(s for s, _ in every) if every else 0.0
+    span = max(e for _, e in every) - first if every else float("nan")
+    # the workers' CPU while they ran jobs (boot excluded): from the last sample before the first job
+    # to the last sample (one worker: valid; several: their CPU summed while all were alive)
+    before = [cpu for t, cpu in samples if t <= first]
+    job_cpu = (samples[-1][1] - (before[-1] if before else 0.0)) if samples else float("nan")
     from monitor.broker import connect
     from monitor.store import Store
 
@@ -193,7 +207,16 @@ def run_workers(stage: Stage, config: Path, redis_url: str, tmp: Path, n_workers
             "new_claims": stats.get("articles:new_claims", 0),
             "relevant": sum(v for k, v in stats.items() if k in ("articles:new_claims", "articles:no_new_claims",
                                                                     "articles:duplicate")),
-            "mean_job": sum(e - s for s, e in entries) / max(1, len(entries))}
+            "mean_job": sum(e - s for s, e in entries) / max(1, len(entries)), "job_cpu": job_cpu}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process (Linux /proc), seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def bare_extract(stage: Stage, repeat: int = 1) -> tuple[float, int]:
@@ -211,8 +234,49 @@ def bare_extract(stage: Stage, repeat: int = 1) -> tuple[float, int]:
     return best, len(bodies)
 
 
+STAGES = {  # stage -> (module, attribute) wrapped with a CPU timer in the in-process run
+    "page fetch (HTTP)": ("monitor.http", "fetch"),
+    "extraction (trafilatura)": ("workers.pipeline", "extract"),
+    "reading (language, sentences, terms)": ("workers.pipeline", "read"),
+    "sentence encoding (MiniLM)": ("workers.embed", "MiniLM.encode"),
+    "dedup: MinHash signature": ("workers.dedup", "signature"),
+    "dedup: near-copy lookup": ("workers.dedup", "nearest_copy"),
+    "relevance": ("workers.pipeline", "relevance"),
+    "claims (judge)": ("workers.pipeline", "judge"),
+    "knowledge sync": ("workers.knowledge", "Knowledge.sync"),
+    "Redis writes (register)": ("monitor.store", "Store.register"),
+}
+
+
+def _wrap(spec: tuple[str, str], into: list[float]):  # type: ignore[no-untyped-def]
+    """Patch ``module.attr`` (dotted attributes allowed) with a CPU-timed wrapper; returns an undo."""
+    import importlib
+
+    target = importlib.import_module(spec[0])
+    *path, name = spec[1].split(".")
+    for part in path:
+        target = getattr(target, part)
+    real = getattr(target, name, None)
+    if real is None:
+        return lambda: None
+    depth = [0]
+
+    def timed(*a, **k):  # type: ignore[no-untyped-def]
+        depth[0] += 1
+        s = time.process_time()
+        try:
+            return real(*a, **k)
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0:
+                into.append(time.process_time() - s)
+
+    setattr(target, name, timed)
+    return lambda: setattr(target, name, real)
+
+
 def claims_stage(stage: Stage, config: Path, redis_url: str, sample: int) -> dict[str, object]:
-    """In this process (no fork): the whole pipeline per entry, with ``judge`` (the claims stage) timed."""
+    """In this process (no RQ): the whole pipeline per entry, each stage's CPU timed."""
     from monitor.broker import connect
     from workers import pipeline
     from workers.runtime import boot
@@ -225,17 +289,8 @@ def claims_stage(stage: Stage, config: Path, redis_url: str, sample: int) -> dic
     t0 = time.monotonic()
     ctx = boot(settings, connect(redis_url))
     boot_s = time.monotonic() - t0
-    times: list[float] = []
-    real = pipeline.judge
-
-    def timed(*a, **k):  # type: ignore[no-untyped-def]
-        s = time.process_time()
-        try:
-            return real(*a, **k)
-        finally:
-            times.append(time.process_time() - s)
-
-    pipeline.judge = timed
+    stages: dict[str, list[float]] = {k: [] for k in STAGES}
+    undo = [_wrap(spec, stages[k]) for k, spec in STAGES.items()]
     statuses: dict[str, int] = {}
     try:
         t0 = time.process_time()
@@ -244,10 +299,11 @@ def claims_stage(stage: Stage, config: Path, redis_url: str, sample: int) -> dic
                 statuses[a.status] = statuses.get(a.status, 0) + 1
         cpu = time.process_time() - t0
     finally:
-        pipeline.judge = real
+        for u in reversed(undo):
+            u()
     encoder = next(iter(ctx.knowledge.values())).encoder
-    return {"times": times, "statuses": statuses, "cpu": cpu, "articles": len(entries), "boot": boot_s,
-            "encoder": getattr(encoder, "name", "none"),
+    return {"times": stages["claims (judge)"], "stages": stages, "statuses": statuses, "cpu": cpu,
+            "articles": len(entries), "boot": boot_s, "encoder": getattr(encoder, "name", "none"),
             "known": sum(len(k.items) for k in ctx.knowledge.values())}
 
 
@@ -297,11 +353,14 @@ def main() -> int:
             rows.append([f"claimwatch worker, embeddings={m}", w["articles"], w["rate"], w["rate"] / bare,
                          f"{w['relevant']} relevant, {w['new_claims']} alerted, {w['deliveries']} deliveries",
                          c.verdict(w["rate"] / bare >= 0.8)])
+            per_cpu = w["articles"] / w["job_cpu"] if w["job_cpu"] and w["job_cpu"] > 0 else 0.0
+            rows.append([f"  same, per CPU-second of the worker ({w['job_cpu']:.1f} s CPU in a {w['span']:.1f} s span)",
+                         w["articles"], per_cpu, per_cpu / bare, "the rest of the span: waiting on Redis and HTTP", ""])
         for m in modes:
             r = inproc[m]
             rate = r["articles"] / r["cpu"] if r["cpu"] else 0.0
-            rows.append([f"in-process, no fork, first {r['articles']} articles, embeddings={m}", r["articles"], rate,
-                         rate / bare, "(diagnostic: no RQ, no fork, smaller knowledge)", ""])
+            rows.append([f"in-process, no RQ, first {r['articles']} articles, embeddings={m}", r["articles"], rate,
+                         rate / bare, "(diagnostic: no RQ, smaller knowledge)", ""])
         c.Table("Pipeline throughput on one core (articles/s; target >= 0.8 of bare)",
                 ["run", "articles", "articles/s", "ratio to bare", "outcome", "target"], rows).print()
         crow = []
@@ -314,6 +373,23 @@ def main() -> int:
         c.Table("Claims stage (workers.claims.judge) per relevant article, CPU ms on one core",
                 ["embeddings", "encoder", "relevant articles", "median ms", "p95 ms", "mean ms",
                  "known sentences at end", "boot s", "outcomes"], crow).print()
+        srows = []
+        for name in STAGES:
+            row = [name]
+            for m in modes:
+                r = inproc[m]
+                total = sum(r["stages"][name])
+                row += [total / r["articles"] * 1000, total / r["cpu"] if r["cpu"] else 0.0]
+            srows.append(row)
+        other = ["everything else (glue, logging, page cache, counters)"]
+        for m in modes:
+            r = inproc[m]
+            rest = r["cpu"] - sum(sum(v) for v in r["stages"].values())
+            other += [rest / r["articles"] * 1000, rest / r["cpu"] if r["cpu"] else 0.0]
+        srows.append(other)
+        srows.append(["bare trafilatura.extract, for scale", 1000 / bare, "", 1000 / bare, ""])
+        c.Table("Where an article's CPU goes (in-process run: ms per article, share of the run)",
+                ["stage"] + [x for m in modes for x in (f"{m} ms/article", f"{m} share")], srows).print()
         if len(modes) == 2:
             off, auto = (c.median(inproc[m]["times"]) for m in modes)
             print(f"\nclaims stage with embeddings / without: {auto / off:.2f}x (median)")

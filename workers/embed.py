@@ -41,8 +41,8 @@ class MiniLM:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        # One thread per process: `run` starts one worker per core, and a forked work horse must not
-        # inherit a parent's OpenMP thread pool (it deadlocks on the first encode).
+        # One thread per process: `run` starts one worker per core (and RQ's scheduler is forked from
+        # the worker: a child must not inherit a parent's OpenMP thread pool, it deadlocks).
         torch.set_num_threads(1)
         with contextlib.suppress(RuntimeError):  # settable once per process, before any parallel work
             torch.set_num_interop_threads(1)

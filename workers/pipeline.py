@@ -47,6 +47,7 @@ class Context:
     sinks: list[Sink]
     queries: dict[str, Query]
     knowledge: dict[str, Knowledge] = field(default_factory=dict)
+    stale: set[str] = field(default_factory=set)  # watches whose index a failed job may have left ahead of Redis
 
 
 @dataclass
@@ -187,8 +188,35 @@ def make_alert(article: Article, a: Assessment) -> Alert:
     )
 
 
+def knowledge_of(watch: str, ctx: Context) -> Knowledge:
+    """The watch's index, rebuilt from Redis if a failed job may have left it ahead of what Redis holds."""
+    if watch in ctx.stale:
+        old = ctx.knowledge[watch]
+        fresh = Knowledge(watch, old.analyzer, old.encoder)
+        fresh.sync(ctx.store)
+        ctx.knowledge[watch] = fresh
+        ctx.stale.discard(watch)
+        log.warning("watch %s: index rebuilt from Redis after a failed job (%d known sentences)",
+                    watch, len(fresh.items))
+    return ctx.knowledge[watch]
+
+
 def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context) -> Assessment:
-    store, knowledge = ctx.store, ctx.knowledge[watch.name]
+    """Judge and register, or leave no trace: jobs run one after another in one process (``workers.worker``),
+    so an index that took an article's sentences which then never reached Redis (an error, a timeout)
+    is marked stale and rebuilt before its next use."""
+    knowledge = knowledge_of(watch.name, ctx)
+    dates = len(knowledge.dates)
+    try:
+        return _judge_and_register_in(article, watch, ctx, knowledge)
+    except BaseException:
+        if len(knowledge.items) != knowledge.synced or len(knowledge.dates) != dates:  # (or a sync's dates)
+            ctx.stale.add(watch.name)
+        raise
+
+
+def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context, knowledge: Knowledge) -> Assessment:
+    store = ctx.store
     chash, sig = dedup.content_hash(article.text), dedup.signature(article.text)
     alert_id = digest(f"{watch.name}|{article.url}")
     # the article's own analysis (and its sentence vectors, the costly part) needs no lock; encode
@@ -242,9 +270,8 @@ def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
                 _enqueue_deliveries(Alert.from_dict(saved), ctx)
         return []
     article = fetch_article(entry, ctx)
-    store.save_article(entry.url, {"title": article.title, "source": article.source,
-                                   "published": article.published, "status": "processing",
-                                   "from_summary": int(article.from_summary)})
+    # the record holds what is read back (the title, source and reasons are in the log and the alert)
+    store.save_article(entry.url, {"status": "processing", "from_summary": int(article.from_summary)})
     out = []
     for name in entry.watches:
         watch = ctx.settings.watch(name)
@@ -252,7 +279,7 @@ def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
         out.append(a)
         store.count(f"articles:{a.status}")
         log.info("%s [%s] %s: %s", entry.url, name, a.status, a.reason)
-        store.save_article(entry.url, {f"watch:{name}": a.status, f"reason:{name}": a.reason,
+        store.save_article(entry.url, {f"watch:{name}": a.status,
                                        **({"duplicate_of": a.duplicate_of} if a.duplicate_of else {})})
     store.save_article(entry.url, {"status": "done"})
     return out

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import redis
+from wordfreq import zipf_frequency
 
 from monitor import http
 from monitor.filters import watch_query
 from monitor.queue import queues
 from monitor.settings import Settings
 from monitor.store import Store
-from workers import embed
+from workers import embed, extract
 from workers.knowledge import Knowledge
 from workers.pipeline import Context
 from workers.seed import ensure_seeded
@@ -20,6 +21,9 @@ from workers.text import Analyzer
 def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyzer | None = None) -> Context:
     """Load the language resources, seed every watch, and index what each watch knows."""
     analyzer = analyzer or Analyzer()
+    extract.warm_up()
+    for lang in analyzer.languages:  # wordfreq loads a language's list on first use (relevance)
+        zipf_frequency("news", lang)
     encoder = embed.load(settings.service.embeddings)
     store = Store(connection) if connection is not None else None
     ctx = Context(
@@ -40,8 +44,3 @@ def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyz
         ctx.knowledge[watch.name] = knowledge
     return ctx
 
-
-def refresh(ctx: Context) -> None:
-    """Bring each watch's index up to date (between jobs, so forked jobs start current)."""
-    for knowledge in ctx.knowledge.values():
-        knowledge.sync(ctx.store)

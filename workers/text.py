@@ -9,6 +9,7 @@ names are also transliterated to Latin (anyascii), so Гладков in a Russia
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,20 +51,36 @@ def _stopwords(lang: str) -> frozenset[str]:
 
 
 class Analyzer:
-    """Holds the per-language resources; build one per process and pass it in (it is read-only)."""
+    """Holds the per-language resources; build one per process and pass it in (it is read-only).
 
-    def __init__(self, languages: tuple[str, ...] = LANGUAGES):
+    Words recur (a story's names, function words), so what a word yields in a language (its folded
+    form, its folded lemma, whether the dictionary knows it, its Latin spelling as a name) is worked
+    out once per process and kept in a bounded cache: the analysis is a pure function of the word.
+    """
+
+    def __init__(self, languages: tuple[str, ...] = LANGUAGES, cache_words: int = 1 << 18):
         self.languages = languages
+        self._word = lru_cache(maxsize=cache_words)(self._analyse_word)
         for lang in languages:  # load the dictionaries now, not on the first article
             simplemma.lemmatize("warmup", lang=lang)
             _stopwords(lang)
+        # each language's writing system, read off its stop words (None: unknown, always a candidate)
+        self._scripts = {lang: _script_of("".join(_stopwords(lang))) for lang in languages}
 
     def language(self, text: str, hint: str | None = None) -> str:
+        """The page's declared language if we analyse it, else the likeliest of ours. Only languages
+        written in the text's script are weighed (simplemma's detection lemmatises every word in
+        every candidate language: a Latin-script page is not tried as Russian)."""
         if hint:
             code = hint.split("-")[0].lower()
             if code in self.languages:
                 return code
-        scores = simplemma.langdetect(text[:2000], lang=self.languages)
+        sample = text[:2000]
+        script = _script_of(sample)
+        candidates = tuple(lang for lang in self.languages if self._scripts[lang] in (script, None))
+        if len(candidates) == 1:
+            return candidates[0]
+        scores = simplemma.langdetect(sample, lang=candidates or self.languages)
         best = scores[0][0] if scores else "unk"
         return best if best in self.languages else self.languages[0]
 
@@ -84,24 +101,52 @@ class Analyzer:
     def lemma(self, word: str, lang: str) -> str:
         return fold(simplemma.lemmatize(word, lang=lang) if lang in self.languages else word)
 
+    def _analyse_word(self, word: str, lang: str) -> tuple[str, str | None] | None:
+        """(folded lemma, name spelling if capitalised and not a dictionary word) or None (a stop word)."""
+        w = _POSSESSIVE.sub("", word)
+        folded = fold(w)
+        if folded in _stopwords(lang) or len(folded) < 2:
+            return None
+        lemma = self.lemma(w, lang)
+        unknown = w[0].isupper() and not simplemma.is_known(w.lower(), lang=lang)
+        return lemma, fold(anyascii(w)) if unknown else None
+
     def terms(self, sentence: str, lang: str) -> Terms:
-        stop = _stopwords(lang)
         content: set[str] = set()
         names: set[str] = set()
         words = _WORD.findall(sentence)
         for i, w in enumerate(words):
-            if any(ch.isdigit() for ch in w):
+            if not w.isalpha() and any(ch.isdigit() for ch in w):
                 continue
-            w = _POSSESSIVE.sub("", w)
-            folded = fold(w)
-            if folded in stop or len(folded) < 2:
+            seen = self._word(w, lang)
+            if seen is None:
                 continue
-            lemma = self.lemma(w, lang)
-            if w[0].isupper() and (i > 0 or not simplemma.is_known(w.lower(), lang=lang)):
-                names.add(fold(anyascii(w)))  # one spelling across scripts: Гладков = gladkov
+            lemma, name = seen
+            if name is not None or (i > 0 and w[0].isupper()):
+                # a capitalised word inside a sentence is a name; the first word only if unknown
+                names.add(name if name is not None else self._name(w))
             content.add(lemma)
         numbers = {n.replace(",", ".") for n in _DIGITS.findall(sentence)}
         return Terms(frozenset(content), frozenset(names), frozenset(numbers), len(words))
+
+    @staticmethod
+    @lru_cache(maxsize=1 << 16)
+    def _name(word: str) -> str:
+        return fold(anyascii(_POSSESSIVE.sub("", word)))  # one spelling across scripts: Гладков = gladkov
+
+
+def _script_of(text: str, letters: int = 400) -> str | None:
+    """The writing system of most of the first ``letters`` letters (LATIN, CYRILLIC, GREEK, ...)."""
+    counts: dict[str, int] = {}
+    seen = 0
+    for ch in text:
+        if ch.isalpha():
+            script = "LATIN" if ch.isascii() else unicodedata.name(ch, "?").split(" ", 1)[0]
+            counts[script] = counts.get(script, 0) + 1
+            seen += 1
+            if seen >= letters:
+                break
+    return max(counts, key=counts.__getitem__) if counts else None
 
 
 def years(text: str) -> set[int]:

@@ -1,23 +1,31 @@
-"""`claimwatch worker`: an RQ worker whose process holds the pipeline, loaded before the first job.
+"""`claimwatch worker`: an RQ worker that runs every job in its own, preloaded process.
 
-RQ's default ``Worker`` forks a work horse per job: a crash or a kill in one article never takes
-the worker down, and because the parent has already imported trafilatura, the language data and
-each watch's knowledge index, a fork starts warm (copy-on-write). Before each fork the parent reads
-what other workers added to the knowledge, so a job only syncs what arrived during its own run.
+The process loads trafilatura, the language data, the model and each watch's knowledge index once,
+then runs job after job in place (RQ's ``SimpleWorker``), so everything a job warms (the knowledge
+synced from other workers, the word and date caches) serves the next one. RQ's default, a fork per
+job, threw all of that away after every article and ran at about a third of the rate.
 
-Reliability (README "Operations / reliability"):
+Crash safety without a work horse (README "Operations / reliability"):
 
-- A horse dies with its worker (PR_SET_PDEATHSIG): a killed worker leaves no orphan finishing a
-  job that is about to be re-run elsewhere.
-- Heartbeats every ``JOB_MONITORING`` seconds, so a dead worker's job expires from RQ's
-  StartedJobRegistry about a minute after its last beat (RQ adds 60 s); ``monitor.broker.recover_jobs``
-  (run by every worker's maintenance and by ``claimwatch run``) then hands it back to the queue.
+- A job that overruns its timeout is interrupted in Python (SIGALRM, RQ's death penalty). One that
+  cannot be interrupted (stuck in C code) meets a watchdog that needs no GIL
+  (``faulthandler.dump_traceback_later``): at timeout + ``HANG_GRACE`` the process dumps every
+  thread's stack and exits; `run` starts another and hands the job back at once
+  (``monitor.broker.recover_jobs``, at most ``MAX_RERUNS`` times), as it does after kill -9, OOM or
+  a segfault.
+- A failed job leaves no trace in the process: the pipeline registers an article's knowledge and
+  alert in one Redis transaction and, if that does not happen, rebuilds the watch's index from
+  Redis (``workers.pipeline``); nothing else outlives a job.
+- A worker whose memory grew by more than ``service.worker_max_memory_mb`` since it started finishes
+  its job, leaves RQ cleanly and replaces itself (exec: same PID, fresh memory).
+- Heartbeats: RQ's registration of a worker expires ``WORKER_TTL`` s after its last beat (+60 s
+  while busy); a dead worker's job is recovered by `run` at once, and by any worker's maintenance
+  once the registration has expired (other machines).
 - A worker whose work loop quits (Redis away: RQ gives up on some connection errors) starts a new
-  one after a pause, until SIGTERM/SIGINT.
+  one after a pause, until SIGTERM/SIGINT, which let the current job finish (warm shutdown).
 - An expected job failure (``ClaimwatchError``: a page timeout retried later) is one log line, not
   a traceback; latencies (queue wait, job time per function) go to ``cw:latency``.
-- The fork-per-job model and a multi-threaded OpenMP runtime (torch) do not mix: a horse forked
-  after the parent ran a parallel region deadlocks. Intra-op threads default to one here.
+- Torch runs one intra-op thread: `run` starts one worker per core.
 """
 
 from __future__ import annotations
@@ -28,13 +36,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # before anything imports torch (
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import contextlib  # noqa: E402
+import faulthandler  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 
 import redis  # noqa: E402
-from rq import Worker  # noqa: E402
+from rq import SimpleWorker  # noqa: E402
 from rq.scheduler import RQScheduler  # noqa: E402
 
 from monitor.broker import connect, recover_jobs, set_death_signal, worker_name  # noqa: E402
@@ -44,13 +54,23 @@ from monitor.settings import Settings  # noqa: E402
 from monitor.store import Store  # noqa: E402
 from workers import jobs  # noqa: E402
 from workers.pipeline import Context  # noqa: E402
-from workers.runtime import boot, refresh  # noqa: E402
+from workers.runtime import boot  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 WORKER_TTL = 30  # seconds a worker's registration lives without a heartbeat (RQ adds 60 while idle)
 JOB_MONITORING = 5  # seconds between heartbeats while a job runs
 MAINTENANCE = 30  # seconds between RQ's registry clean-ups (and ours)
+HANG_GRACE = 30  # seconds past a job's timeout before the watchdog ends a process stuck in C code
+
+
+def rss_bytes() -> int:
+    """This process's resident memory (Linux), 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 class _Scheduler(RQScheduler):
@@ -61,9 +81,12 @@ class _Scheduler(RQScheduler):
         return super().work()
 
 
-class PreloadedWorker(Worker):
+class PreloadedWorker(SimpleWorker):
     ctx: Context
     store: Store
+    max_growth: int = 0  # bytes of memory growth after which the worker replaces itself; 0 = never
+    baseline: int = 0  # RSS when the worker became ready
+    recycle: bool = False
 
     def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",  # type: ignore[override]
                          date_format: str = "%H:%M:%S", log_format: str = "%(asctime)s %(message)s") -> None:
@@ -84,26 +107,31 @@ class PreloadedWorker(Worker):
                 self.scheduler.start()
 
     def execute_job(self, job, queue):  # type: ignore[no-untyped-def]
-        refresh(self.ctx)
         started = time.monotonic()
         if job.enqueued_at is not None:
             waited = (datetime.now(UTC) - job.enqueued_at.replace(tzinfo=UTC)).total_seconds()
             self._observe("queue_wait", waited)
+        timeout = job.timeout if job.timeout and job.timeout > 0 else self.default_worker_ttl
+        faulthandler.dump_traceback_later(timeout + HANG_GRACE, exit=True)
         try:
             return super().execute_job(job, queue)
         finally:
+            faulthandler.cancel_dump_traceback_later()
             self._observe(f"job_{(job.func_name or 'job').rsplit('.', 1)[-1]}", time.monotonic() - started)
+            self._check_memory()
+
+    def _check_memory(self) -> None:
+        if not self.max_growth or not self.baseline:
+            return
+        grown = rss_bytes() - self.baseline
+        if grown > self.max_growth:
+            self.log.warning("worker %s: memory grew by %d MiB since it started (limit %d MiB); replacing it",
+                             self.name, grown >> 20, self.max_growth >> 20)
+            self.recycle = self._stop_requested = True
 
     def _observe(self, stage: str, seconds: float) -> None:
         with contextlib.suppress(redis.RedisError):
             self.store.observe(stage, seconds)
-
-    def main_work_horse(self, job, queue):  # type: ignore[no-untyped-def]
-        parent = os.getppid()
-        set_death_signal(signal.SIGKILL)  # the horse dies with its worker
-        if os.getppid() != parent:  # the worker died between fork and prctl
-            os._exit(1)
-        return super().main_work_horse(job, queue)
 
     def handle_exception(self, job, *exc_info):  # type: ignore[no-untyped-def]
         exc = exc_info[1] if len(exc_info) > 1 else None
@@ -126,6 +154,7 @@ def main(settings: Settings, redis_url: str, *, burst: bool = False) -> int:
     connection = connect(redis_url)
     ctx = boot(settings, connection)
     jobs.install(ctx)
+    baseline = rss_bytes()
     stopping = {"now": False}
     restarts, pause = 0, 1.0
     while True:
@@ -133,6 +162,7 @@ def main(settings: Settings, redis_url: str, *, burst: bool = False) -> int:
                                  name=worker_name(os.getpid(), restarts), worker_ttl=WORKER_TTL,
                                  job_monitoring_interval=JOB_MONITORING, maintenance_interval=MAINTENANCE)
         worker.ctx, worker.store = ctx, Store(connection)
+        worker.max_growth, worker.baseline = settings.service.worker_max_memory_mb << 20, baseline
         if restarts == 0:
             log.info("worker %s ready: %s", worker.name, ", ".join(
                 f"{w}: {len(k.items)} known sentences" for w, k in ctx.knowledge.items()))
@@ -140,6 +170,8 @@ def main(settings: Settings, redis_url: str, *, burst: bool = False) -> int:
             worker.work(burst=burst, with_scheduler=True, logging_level=settings.service.log_level)
         except redis.RedisError as e:  # teardown could not reach Redis either
             log.warning("worker %s: Redis unreachable (%s)", worker.name, type(e).__name__)
+        if worker.recycle and not burst:
+            _replace_process()
         asked = getattr(worker, "_stop_requested", False) or getattr(worker, "_shutdown_requested_date", None)
         if burst or asked or stopping["now"]:
             return 0
@@ -153,3 +185,9 @@ def main(settings: Settings, redis_url: str, *, burst: bool = False) -> int:
         if stopping["now"]:
             return 0
         restarts, pause = restarts + 1, min(pause * 2, 30.0)
+
+
+def _replace_process() -> None:
+    """Start this worker afresh in this process (same PID, same command line and environment)."""
+    logging.shutdown()
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])

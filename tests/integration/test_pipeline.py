@@ -378,5 +378,31 @@ def test_near_duplicate_index_finds_a_copy_and_keeps_one_entry_per_text(redis_cl
     near, j = dedup.nearest_copy(store, WATCH, dedup.signature(text + " One more sentence at the end."), 0.8)
     assert near == "https://a.example/1" and j > 0.8
     assert dedup.nearest_copy(store, WATCH, sig, 0.8, exclude="https://a.example/1") == (None, 0.0)
-    buckets = [redis_client.hget(f"cw:w:{WATCH}:lsh:{b.split(':')[0]}", b.split(":")[1]) for b in sig.bands()]
-    assert all(v is not None and len(v.split()) == 1 for v in buckets)
+    packed = redis_client.hgetall(f"cw:w:{WATCH}:lsh")  # one 12-byte record per band, not two
+    assert sum(len(v) for v in packed.values()) == 12 * dedup.BANDS
+
+
+def test_a_job_that_fails_before_registering_leaves_no_trace_in_the_worker(
+        ctx: Context, server: Server, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs share one process: an index that took an article's sentences which never reached Redis
+    must not make the retry of that article judge its own claims known (the alert would be lost)."""
+    store = ctx.store
+    server.pages["/fails"] = page("Shells hit school in Belgorod region", ARTICLE_A)
+    e = entry(server, "/fails")
+    known_before = store.known_count(WATCH)
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise redis.ConnectionError("Redis went away mid-job")
+
+    monkeypatch.setattr(store, "register", unreachable)
+    with pytest.raises(redis.ConnectionError):
+        process_entry(e, ctx)
+    assert WATCH in ctx.stale and store.known_count(WATCH) == known_before
+    monkeypatch.undo()
+
+    (a,) = process_entry(e, ctx)  # RQ's retry, in the same process
+    assert a.status == "new_claims" and [v.sentence for v in a.new] == [NEW_FACT]
+    assert WATCH not in ctx.stale
+    knowledge = ctx.knowledge[WATCH]
+    assert len(knowledge.items) == knowledge.synced == store.known_count(WATCH)
+    assert len(store.recent_alerts()) == 1
