@@ -95,6 +95,9 @@ class Server:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # as real web servers do: headers and body are separate writes here, and with Nagle on,
+            # the body's last segment would wait for the client's delayed ACK (~40 ms a page)
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -177,11 +177,15 @@ def run_workers(stage: Stage, config: Path, redis_url: str, tmp: Path, n_workers
     procs = [c.start_worker([config], redis_url, burst=True, cores=cores[i], log=tmp / f"worker-{i}.log")
              for i in range(n_workers)]
     samples: list[tuple[float, float]] = []  # (unix time, CPU seconds of the workers so far)
+    harness = time.process_time()  # this process: the page server and the webhook receiver
     try:
         deadline = time.monotonic() + 1800
+        last: dict[int, float] = {}  # a worker's last reading stays counted once it has exited
         while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
-            cpu = sum(_cpu_seconds(p.pid) for p in procs if p.poll() is None)
-            samples.append((time.time(), cpu))
+            for p in procs:
+                if p.poll() is None:
+                    last[p.pid] = max(last.get(p.pid, 0.0), _cpu_seconds(p.pid))
+            samples.append((time.time(), sum(last.values())))
             time.sleep(0.05)
     finally:
         for p in procs:
@@ -189,6 +193,7 @@ def run_workers(stage: Stage, config: Path, redis_url: str, tmp: Path, n_workers
                 p.kill()
             p.wait()
     wall = time.monotonic() - started
+    harness = time.process_time() - harness
     spans = job_spans(redis_url)
     entries = spans.get("process_entry", [])
     every = [s for v in spans.values() for s in v]
@@ -201,13 +206,16 @@ def run_workers(stage: Stage, config: Path, redis_url: str, tmp: Path, n_workers
     from monitor.broker import connect
     from monitor.store import Store
 
-    stats = Store(connect(redis_url)).stats()
+    store = Store(connect(redis_url))
+    stats, lat = store.stats(), store.latencies()
+    lock = {k: lat.get(f"novelty_lock_{k}", {"sum": 0.0, "count": 0}) for k in ("wait", "held")}
     return {"enqueued": enqueued, "articles": len(entries), "deliveries": len(spans.get("deliver_alert", [])),
             "span": span, "wall": wall, "rate": len(entries) / span if span else 0.0,
             "new_claims": stats.get("articles:new_claims", 0),
             "relevant": sum(v for k, v in stats.items() if k in ("articles:new_claims", "articles:no_new_claims",
                                                                     "articles:duplicate")),
-            "mean_job": sum(e - s for s, e in entries) / max(1, len(entries)), "job_cpu": job_cpu}
+            "mean_job": sum(e - s for s, e in entries) / max(1, len(entries)), "job_cpu": job_cpu,
+            "harness_cpu": harness, "lock_wait": lock["wait"]["sum"], "lock_held": lock["held"]["sum"]}
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -1,6 +1,6 @@
 """Scaling: two `claimwatch worker` processes vs one, on the pipeline benchmark's pages and watch.
 
-    .venv/bin/python benchmarks/scaling.py [--copies 1] [--embeddings off|auto]
+    .venv/bin/python benchmarks/scaling.py [--copies 2] [--embeddings off|auto]
 
 The same setup as benchmarks/pipeline.py (local pages and feeds, a watch seeded from a third of the
 pages, a local webhook). Entries are enqueued first (not timed); then one burst worker (pinned to
@@ -54,7 +54,7 @@ def bare(bodies: list[bytes], n: int) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--copies", type=int, default=1)
+    ap.add_argument("--copies", type=int, default=2)
     ap.add_argument("--embeddings", choices=["off", "auto"], default="off")
     args = ap.parse_args()
     if len(c.CORES) < 2:
@@ -81,6 +81,12 @@ def main() -> int:
                 ["run", "1 process", "2 processes", "speed-up", "target"], rows).print()
         print(f"\nrelevant articles: {one['relevant']} (1 worker), {two['relevant']} (2 workers); "
               f"mean job {one['mean_job']:.3f} s vs {two['mean_job']:.3f} s")
+        for label, r in (("1 worker", one), ("2 workers", two)):
+            print(f"{label}: workers' CPU {r['job_cpu']:.1f} s ({r['job_cpu'] / r['articles'] * 1000:.1f} ms/article); "
+                  f"page server + webhook receiver {r['harness_cpu']:.1f} s CPU; novelty lock held "
+                  f"{r['lock_held'] / r['articles'] * 1000:.1f} ms/article "
+                  f"({r['lock_held'] / r['span']:.0%} of the span), waited for "
+                  f"{r['lock_wait'] / r['articles'] * 1000:.1f} ms/article")
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,13 +8,16 @@ the knowledge, the alert and its deliveries, all under the watch's novelty lock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
 import numpy as np
+import redis
 from rq import Queue, get_current_job
 
 from monitor import http
@@ -225,7 +228,7 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
     reading = read(article, ctx.analyzer)
     if knowledge.encoder is not None and relevance(reading.terms, knowledge, reading.lang) >= watch.novelty.relevance:
         reading = replace(reading, vectors=knowledge.encoder.encode(reading.sentences))
-    with store.novelty_lock(watch.name):
+    with _novelty_lock(store, watch.name):
         saved = store.saved_alert(alert_id)
         if saved:  # judged and registered before a crash: only the deliveries may be missing
             alert = Alert.from_dict(saved)
@@ -252,6 +255,25 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
         if alert:
             _enqueue_deliveries(alert, ctx)
         return a
+
+
+@contextlib.contextmanager
+def _novelty_lock(store: Store, watch: str) -> Iterator[None]:
+    """The watch's novelty lock; the time waited for it and held go to ``cw:latency`` (after release):
+    with several workers, the held share of a job bounds how far they scale."""
+    asked, got, released = time.monotonic(), 0.0, 0.0
+    try:
+        with store.novelty_lock(watch):
+            got = time.monotonic()
+            try:
+                yield
+            finally:
+                released = time.monotonic()
+    finally:
+        if got and released:
+            with contextlib.suppress(redis.RedisError):
+                store.observe("novelty_lock_wait", got - asked)
+                store.observe("novelty_lock_held", released - got)
 
 
 def _enqueue_deliveries(alert: Alert, ctx: Context) -> None:

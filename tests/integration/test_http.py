@@ -210,3 +210,18 @@ def test_timeout_and_refused_connection() -> None:
         port = s.getsockname()[1]
     for r in both(quick, f"http://127.0.0.1:{port}/", max_bytes=100):
         assert isinstance(r, TransientError) and r.kind == "network"
+
+
+def test_the_sync_client_sends_without_nagle_delay() -> None:
+    """TCP_NODELAY on every connection of the pages/webhooks client (httpcore sets it; our guarded
+    backend must keep it): a POST's headers and body are separate writes, and Nagle would hold the
+    body for the server's delayed ACK (up to 40 ms)."""
+
+    class Ok(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            reply(self, 200, {"Content-Type": "text/plain"}, b"ok")
+
+    net = NetworkSettings(allow_private_addresses=True)
+    with serving(Ok) as base, http.make_client(net) as client, client.stream("GET", base + "/") as r:
+        sock = r.extensions["network_stream"].get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

@@ -211,6 +211,8 @@ def test_new_fact_alerts_once_and_a_copy_of_it_does_not(ctx: Context, server: Se
     assert record["status"] == "done" and record[f"watch:{WATCH}"] == "new_claims"
     assert record["from_summary"] == "0"
     assert server.posts == []  # nothing delivers in this test: no worker runs the alerts queue
+    lat = store.latencies()  # the novelty lock's wait and hold times (what bounds scaling) are observed
+    assert lat["novelty_lock_held"]["count"] == lat["novelty_lock_wait"]["count"] == 1
 
     # (b) the same entry again -> nothing new, no second alert, no second delivery job
     fetched = server.gets.count("/a")
