@@ -29,6 +29,7 @@ every term of the claim, bincount), which ``nearest`` must match, to the sentenc
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import random
@@ -60,14 +61,25 @@ def article_sig(i: int):  # type: ignore[no-untyped-def]
     return dedup.Signature(np.random.default_rng(i).integers(0, 2**32, dedup.NUM_PERM, dtype=np.uint64))
 
 
+@functools.cache
+def _analyzer():  # type: ignore[no-untyped-def]
+    from workers.text import Analyzer
+
+    return Analyzer()
+
+
 def known_record(i: int, k: int, vector: bool = False) -> dict[str, object]:
     """A known sentence of article i as ``Knowledge.record`` makes it (with a MiniLM-sized vector if asked)."""
     from workers.knowledge import encode_vector
 
-    rec: dict[str, object] = {"text": f"Officials said on Tuesday that {k + i} people were moved from the "
-                                      f"village of Example{i} after the attack, according to a statement.",
-                              "source": article_url(i), "kind": "article", "lang": "en",
+    text = (f"Officials said on Tuesday that {k + i} people were moved from the village of Example{i} after "
+            "the attack, according to a statement.")
+    rec: dict[str, object] = {"text": text, "source": article_url(i), "kind": "article", "lang": "en",
                               "published": "2025-11-25T08:00:00+00:00"}
+    analyzer = _analyzer()
+    packed = analyzer.pack(analyzer.terms(text, "en"))
+    if packed:  # as Knowledge.record writes it: other workers index the sentence without analysing it
+        rec["terms"] = packed
     if vector:
         v = np.random.default_rng(i * 31 + k).standard_normal(384)
         rec["model"], rec["vec"] = "all-MiniLM-L6-v2", encode_vector(v / np.linalg.norm(v))

@@ -86,11 +86,13 @@ def _parse_doc(value: bytes) -> tuple[str, bytes | None]:
     return value.decode("utf-8", "surrogatepass"), None
 
 
-# Known sentences: one list element each. Compact form: \x02, the source's short id (8 bytes; the
-# doc hash maps it to the source), then kind US lang US published US model US vector length US,
-# the raw float16 vector, the text. A record this cannot hold exactly is kept as JSON (as before).
-_KNOWN_FIELDS = frozenset({"text", "source", "kind", "lang", "published", "model", "vec"})
-_HEADER = ("kind", "lang", "published", "model")
+# Known sentences: one list element each. Compact form: \x03, the source's short id (8 bytes; the
+# doc hash maps it to the source), then kind US lang US published US model US terms US vector
+# length US, the raw float16 vector, the text (\x02: the same without terms, as written before).
+# A record this cannot hold exactly is kept as JSON.
+_KNOWN_FIELDS = frozenset({"text", "source", "kind", "lang", "published", "model", "vec", "terms"})
+_HEADER = ("kind", "lang", "published", "model", "terms")
+_HEADERS = {b"\x02": _HEADER[:4], b"\x03": _HEADER}
 
 
 def _known_compact(rec: Mapping[str, Any]) -> tuple[bytes, bytes, str] | None:
@@ -119,7 +121,7 @@ def _known_compact(rec: Mapping[str, Any]) -> tuple[bytes, bytes, str] | None:
             return None
     short = short_id(source)
     header = "\x1f".join([*head, str(len(vec)), ""]).encode("utf-8", "surrogatepass")
-    return b"\x02" + short + header + vec + rec["text"].encode("utf-8", "surrogatepass"), short, source
+    return b"\x03" + short + header + vec + rec["text"].encode("utf-8", "surrogatepass"), short, source
 
 
 def _known_encode(items: Iterable[Mapping[str, Any]]) -> tuple[list[bytes | str], dict[bytes, str]]:
@@ -138,13 +140,14 @@ def _known_encode(items: Iterable[Mapping[str, Any]]) -> tuple[list[bytes | str]
 
 def _known_decode(raw: bytes) -> tuple[dict[str, Any], bytes | None]:
     """A record and, in the compact form, the short id of its source (to be resolved)."""
-    if raw[:1] != b"\x02":
+    names = _HEADERS.get(raw[:1])
+    if names is None:
         return json.loads(raw), None
     short = raw[1:9]
-    *head, nvec, rest = raw[9:].split(b"\x1f", 5)
+    *head, nvec, rest = raw[9:].split(b"\x1f", len(names) + 1)
     n = int(nvec)
     rec: dict[str, Any] = {"text": rest[n:].decode("utf-8", "surrogatepass")}
-    for name, v in zip(_HEADER, head, strict=True):
+    for name, v in zip(names, head, strict=True):
         if v:
             rec[name] = v.decode("utf-8", "surrogatepass")
     if "published" not in rec:

@@ -90,15 +90,16 @@ class Knowledge:
         return item
 
     def add_records(self, records: list[dict[str, Any]]) -> None:
-        """Known-sentence records as Redis holds them (text, lang, source, kind, published, and the
-        sentence's vector when the worker that judged it had the same encoder: not encoded again)."""
+        """Known-sentence records as Redis holds them (text, lang, source, kind, published; the
+        sentence's terms when packed by the same analysis, and its vector when the worker that judged
+        it had the same encoder: neither is computed again)."""
         vectors = self._vectors_of(records)
         # the sources this index has no sentence of yet: each adds its published date once
         undated = {s for s in (rec.get("source", "") for rec in records) if s not in self._source_terms}
         for i, rec in enumerate(records):
             source = rec.get("source", "")
             self.add(rec["text"], rec.get("lang", "en"), source, rec.get("kind", "article"),
-                     vector=None if vectors is None else vectors[i])
+                     terms=self.analyzer.unpack(rec.get("terms")), vector=None if vectors is None else vectors[i])
             if rec.get("published") and source in undated:
                 undated.discard(source)
                 day = day_of(rec["published"])
@@ -132,6 +133,9 @@ class Knowledge:
         """The Redis record of a sentence this process added (with its vector, if any)."""
         rec: dict[str, Any] = {"text": item.text, "source": item.source, "kind": item.kind, "lang": lang,
                                "published": published}
+        packed = self.analyzer.pack(item.terms)
+        if packed:  # other workers index it without analysing the text again
+            rec["terms"] = packed
         if self.encoder is not None and item.idx < self._rows:
             rec["model"], rec["vec"] = self.encoder.name, encode_vector(self._matrix[item.idx])
         return rec

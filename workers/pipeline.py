@@ -142,6 +142,7 @@ class Reading:
     sentences: list[str]
     terms: list[Terms]
     vectors: np.ndarray | None = None
+    relevance: tuple[int, float] | None = None  # (the index's sync count, the score against it)
 
 
 def read(article: Article, analyzer: Analyzer, encoder: Encoder | None = None) -> Reading:
@@ -157,7 +158,10 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
     if not query.matches(f"{article.title}\n{article.text}"):
         return Assessment(watch.name, "no_match", "the text does not match the watch's keywords")
     r = reading or read(article, analyzer)
-    score = relevance(r.terms, knowledge, r.lang)
+    if r.relevance is not None and r.relevance[0] == knowledge.synced == len(knowledge.items):
+        score = r.relevance[1]  # scored outside the lock against this very index
+    else:
+        score = relevance(r.terms, knowledge, r.lang)
     if score < watch.novelty.relevance:
         return Assessment(watch.name, "off_topic", f"{score:.0%} of its words topical for the watch "
                           f"(< {watch.novelty.relevance:.0%}): another story", score, near[0])
@@ -222,11 +226,14 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
     store = ctx.store
     chash, sig = dedup.content_hash(article.text), dedup.signature(article.text)
     alert_id = digest(f"{watch.name}|{article.url}")
-    # the article's own analysis (and its sentence vectors, the costly part) needs no lock; encode
-    # only when the article looks relevant to what this process knows so far
+    # the article's own analysis (and its sentence vectors, the costly part) needs no lock, nor its
+    # relevance to what this process knows so far: under the lock, it is scored again only if other
+    # workers added to the knowledge meanwhile. Encode only an article that looks relevant.
     knowledge.sync(store)
     reading = read(article, ctx.analyzer)
-    if knowledge.encoder is not None and relevance(reading.terms, knowledge, reading.lang) >= watch.novelty.relevance:
+    score = relevance(reading.terms, knowledge, reading.lang)
+    reading = replace(reading, relevance=(knowledge.synced, score))
+    if knowledge.encoder is not None and score >= watch.novelty.relevance:
         reading = replace(reading, vectors=knowledge.encoder.encode(reading.sentences))
     with _novelty_lock(store, watch.name):
         saved = store.saved_alert(alert_id)

@@ -32,7 +32,13 @@ def seed_sentences(text: str, analyzer: Analyzer) -> tuple[str, list[str]]:
 def _records(path: Path, text: str, analyzer: Analyzer, encoder: Encoder | None) -> list[dict[str, str]]:
     lang, sents = seed_sentences(text, analyzer)
     source = f"seed:{path.name}"
-    records = [{"text": s, "lang": lang, "source": source, "kind": "seed"} for s in sents]
+    records: list[dict[str, str]] = []
+    for s in sents:
+        rec = {"text": s, "lang": lang, "source": source, "kind": "seed"}
+        packed = analyzer.pack(analyzer.terms(s, lang))
+        if packed:
+            rec["terms"] = packed
+        records.append(rec)
     if encoder is not None:  # the vectors travel with the records: workers need not encode the seed
         for rec, vector in zip(records, encoder.encode(sents), strict=True):
             rec["model"], rec["vec"] = encoder.name, encode_vector(vector)

@@ -8,10 +8,12 @@ names are also transliterated to Latin (anyascii), so Гладков in a Russia
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 
 import sentencex
 import simplemma
@@ -21,6 +23,10 @@ from stop_words import get_stop_words
 from monitor.filters import fold
 
 LANGUAGES = ("en", "ru", "uk")
+TERMS_FORMAT = 1  # bump when ``Analyzer.terms`` changes what it yields
+_LIBRARIES = ("simplemma", "stop-words", "anyascii")
+_SEP = "\x1e"
+_UNPACKABLE = re.compile(r"[\s\x1e\x1f]|^#")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _POSSESSIVE = re.compile(r"['’][sS]$")
@@ -66,6 +72,9 @@ class Analyzer:
             _stopwords(lang)
         # each language's writing system, read off its stop words (None: unknown, always a candidate)
         self._scripts = {lang: _script_of("".join(_stopwords(lang))) for lang in languages}
+        # what packed terms were made with: another analysis (libraries, languages) reads them as absent
+        self.terms_version = hashlib.blake2b(repr((TERMS_FORMAT, languages, *map(_version, _LIBRARIES))).encode(),
+                                             digest_size=4).hexdigest()
 
     def language(self, text: str, hint: str | None = None) -> str:
         """The page's declared language if we analyse it, else the likeliest of ours. Only languages
@@ -129,10 +138,41 @@ class Analyzer:
         numbers = {n.replace(",", ".") for n in _DIGITS.findall(sentence)}
         return Terms(frozenset(content), frozenset(names), frozenset(numbers), len(words))
 
+    def pack(self, terms: Terms) -> str | None:
+        """``terms`` as one string for a known sentence's record, so other workers index it without
+        analysing the text again (None if a term could not be told apart in that form)."""
+        content = sorted(terms.content)
+        if any(not t or _UNPACKABLE.search(t) for g in (content, terms.names, terms.numbers) for t in g):
+            return None
+        at = {t: i for i, t in enumerate(content)}  # a name spelled as a content term: its position
+        names = sorted(f"#{at[n]}" if n in at else n for n in terms.names)
+        return _SEP.join([self.terms_version, " ".join(content), " ".join(names), " ".join(sorted(terms.numbers)),
+                          str(terms.words)])
+
+    def unpack(self, packed: str | None) -> Terms | None:
+        """The terms ``pack`` made with this same analysis, else None (the text is analysed again)."""
+        parts = packed.split(_SEP) if packed else []
+        if len(parts) != 5 or parts[0] != self.terms_version or not parts[4].isdigit():
+            return None
+        content = parts[1].split(" ") if parts[1] else []
+        try:
+            names = [content[int(n[1:])] if n[:1] == "#" else n for n in parts[2].split(" ") if n]
+        except (ValueError, IndexError):
+            return None
+        numbers = [n for n in parts[3].split(" ") if n]
+        return Terms(frozenset(content), frozenset(names), frozenset(numbers), int(parts[4]))
+
     @staticmethod
     @lru_cache(maxsize=1 << 16)
     def _name(word: str) -> str:
         return fold(anyascii(_POSSESSIVE.sub("", word)))  # one spelling across scripts: Гладков = gladkov
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 def _script_of(text: str, letters: int = 400) -> str | None:

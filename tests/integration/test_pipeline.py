@@ -408,3 +408,26 @@ def test_a_job_that_fails_before_registering_leaves_no_trace_in_the_worker(
     knowledge = ctx.knowledge[WATCH]
     assert len(knowledge.items) == knowledge.synced == store.known_count(WATCH)
     assert len(store.recent_alerts()) == 1
+
+
+def test_relevance_scored_outside_the_lock_is_reused_only_against_the_same_index(ctx: Context,
+                                                                                 server: Server) -> None:
+    from dataclasses import replace
+
+    from workers.extract import extract
+    from workers.pipeline import assess, read
+
+    body = page("Belgorod football club signs a striker", [
+        "The Belgorod football club signed a new striker from a second-division side on Monday.",
+        "The coach said the young forward would train with the first team before the season opener.",
+        "Supporters queued outside the stadium shop to buy the new kit, the club said in a statement."])
+    e = entry(server, "/football", title="Belgorod football club signs a striker")
+    article = extract(body, e.url, e)
+    knowledge, watch = ctx.knowledge[WATCH], ctx.settings.watch(WATCH)
+    r = read(article, ctx.analyzer)
+    stale = replace(r, relevance=(knowledge.synced - 1, 0.99))  # scored before others added to the index
+    a = assess(article, watch, knowledge, ctx.analyzer, ctx.queries[WATCH], reading=stale)
+    assert a.status == "off_topic" and a.relevance < watch.novelty.relevance  # scored again
+    current = replace(r, relevance=(knowledge.synced, 0.99))
+    b = assess(article, watch, knowledge, ctx.analyzer, ctx.queries[WATCH], reading=current)
+    assert b.status != "off_topic" and b.relevance == 0.99  # the same index: the score outside the lock stands

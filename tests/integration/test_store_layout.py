@@ -8,6 +8,7 @@ was written, a key per article creeping back in, or a key of the layout before t
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import zlib
@@ -143,7 +144,8 @@ def test_known_sentences_read_back_as_written(store: Store, redis_client: redis.
          "lang": "en", "published": "2025-11-25T08:00:00+00:00"},
         {"text": "Губернатор сообщил во вторник о 40 раненых\x1f.", "source": url, "kind": "article", "lang": "ru",
          "published": None, "model": "all-MiniLM-L6-v2", "vec": vec},
-        {"text": "A seed sentence.", "source": "seed:belgorod.txt", "kind": "seed", "lang": "en", "published": None},
+        {"text": "A seed sentence.", "source": "seed:belgorod.txt", "kind": "seed", "lang": "en", "published": None,
+         "terms": "a6a229d9\x1eseed sentence\x1e#0\x1e\x1e3"},
     ]
     redis_client.rpush(f"cw:w:{WATCH}:known", json.dumps({"text": "An old JSON record.", "lang": "en",
                                                           "source": "seed:old.txt", "kind": "seed"}))
@@ -155,9 +157,26 @@ def test_known_sentences_read_back_as_written(store: Store, redis_client: redis.
     assert store.known(WATCH, start=2) == [records[1], records[2], odd, {"text": "No source at all.", "lang": "en"}]
     assert store.known_count(WATCH) == 6
     raw = redis_client.lrange(f"cw:w:{WATCH}:known", 1, 3)
-    assert all(r[:1] == b"\x02" and url.encode() not in r for r in raw)  # compact: the source by short id
+    assert all(r[:1] == b"\x03" and url.encode() not in r for r in raw)  # compact: the source by short id
     assert len(raw[0]) < len(json.dumps(records[0]).encode()) - 60
     assert len(raw[1]) < len(json.dumps(records[1], ensure_ascii=False).encode()) - len(vec) // 4 - 60  # raw vector
+
+
+def test_known_sentences_written_before_terms_were_kept_still_read(store: Store, redis_client: redis.Redis) -> None:
+    url = "https://news.example/a"
+    rec = {"text": "x", "source": url, "kind": "article", "lang": "en", "published": None}
+    store.register(WATCH, [rec], None, None)
+    (new,) = redis_client.lrange(f"cw:w:{WATCH}:known", 0, 0)
+    short, rest = new[1:9], new[9:]
+    kind, lang, published, model, terms, nvec, text = rest.split(b"\x1f", 6)
+    assert terms == b"" and text == b"x"
+    vec = encode_vector(np.ones(4, dtype=np.float32) / 2)
+    raw_vec = base64.b64decode(vec)
+    old = b"\x02" + short + b"\x1f".join([b"article", b"ru", b"2025-11-25", b"m", str(len(raw_vec)).encode(), b""]) \
+        + raw_vec + "Старая запись.".encode()
+    redis_client.rpush(f"cw:w:{WATCH}:known", old)
+    assert store.known(WATCH, start=1) == [{"text": "Старая запись.", "source": url, "kind": "article", "lang": "ru",
+                                           "published": "2025-11-25", "model": "m", "vec": vec}]
 
 
 def test_known_sentences_and_alert_are_one_transaction(store: Store, redis_client: redis.Redis) -> None:

@@ -53,3 +53,23 @@ def test_a_vector_from_another_model_is_not_trusted() -> None:
     k = Knowledge("w", analyzer, enc)
     k.add_records([{"text": "Some sentence.", "model": "other-model", "vec": encode_vector(np.ones(16) / 4)}])
     assert enc.encoded == 1
+
+
+def test_records_carry_their_terms_so_other_workers_do_not_analyse_the_text_again() -> None:
+    analyzer = Analyzer()
+    writer = Knowledge("w", analyzer)
+    item = writer.add("Governor Vyacheslav Gladkov said 12 people were hurt in Shebekino.", "en",
+                      "https://a.example/1", "article")
+    rec = writer.record(item, "en", None)
+    assert analyzer.unpack(rec["terms"]) == item.terms
+
+    reader = Knowledge("w", analyzer)
+    calls: list[str] = []
+    real = analyzer.terms
+    analyzer.terms = lambda s, lang: calls.append(s) or real(s, lang)  # type: ignore[method-assign]
+    try:
+        reader.add_records([rec, {k: v for k, v in rec.items() if k != "terms"}])
+    finally:
+        analyzer.terms = real  # type: ignore[method-assign]
+    assert [k.terms for k in reader.items] == [item.terms, item.terms]
+    assert calls == [rec["text"]]  # only the record without packed terms was analysed

@@ -144,3 +144,33 @@ def test_years() -> None:
     assert years("Crimea in 2014, the raids of 2023, the war of 1812 and 1999.") == {2014, 2023, 1812, 1999}
     assert years("70 killed, 123 wounded, 3000 evacuated, 20231 tonnes") == set()
     assert years("no years here") == set()
+
+
+def test_language_weighs_only_languages_in_the_text_script(analyzer: Analyzer) -> None:
+    assert analyzer.language("Der Gouverneur sagte am Montag, dass die Schule geschlossen sei.") == "en"
+    assert analyzer.language("Губернатор області заявив у понеділок, що їх евакуювали") == "uk"
+    assert analyzer.language("Губернатор области заявил в понедельник, что их эвакуировали") == "ru"
+
+
+@pytest.mark.parametrize("sentence,lang", [
+    ("Governor Vyacheslav Gladkov said 12 people were hurt in Shebekino on 2.5 Friday.", "en"),
+    ("Губернатор Вячеслав Гладков сообщил, что 12 человек ранены в Шебекино.", "ru"),
+    ("O'Brien's team met Müller and the AFP on Monday.", "en"),
+    ("", "en"),
+])
+def test_packed_terms_read_back_equal(analyzer: Analyzer, sentence: str, lang: str) -> None:
+    terms = analyzer.terms(sentence, lang)
+    packed = analyzer.pack(terms)
+    assert packed is not None and analyzer.unpack(packed) == terms
+
+
+def test_packed_terms_of_another_analysis_or_form_are_ignored(analyzer: Analyzer) -> None:
+    terms = analyzer.terms("Governor Gladkov said 12 people were hurt.", "en")
+    packed = analyzer.pack(terms)
+    assert packed is not None
+    other = Analyzer(languages=("en", "ru"))  # another analysis: its terms could differ
+    assert other.terms_version != analyzer.terms_version and other.unpack(packed) is None
+    for broken in ("", "x", packed.replace("\x1e", "|"), packed.rsplit("\x1e", 1)[0] + "\x1eten", None):
+        assert analyzer.unpack(broken) is None
+    odd = Terms(frozenset({"a b"}), frozenset(), frozenset(), 2)  # a term the packed form cannot hold
+    assert analyzer.pack(odd) is None
