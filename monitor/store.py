@@ -18,7 +18,7 @@ Key layout (prefix ``cw:``)::
     cw:w:{watch}:lsh          hash   near-duplicate index, packed: band + bucket -> 12-byte records (band
                                      hash, short id), 16 bands of 4 rows
     cw:w:{watch}:known        list   sentences the watch knows (seed, accepted articles, alerts): compact
-                                     records (source by short id, raw float16 vector) or JSON
+                                     records (source by short id, packed terms, raw float16 vector) or JSON
     cw:w:{watch}:seeded       hash   seed file -> content hash (seeding is idempotent)
     cw:w:{watch}:lock         string novelty lock: judge-and-register is atomic per watch
     cw:alerts                 stream alert log: id, watch, url, title, claims (JSON)
