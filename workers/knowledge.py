@@ -62,6 +62,7 @@ class Knowledge:
         self._shelves: defaultdict[tuple[bool, str], dict[int, list[str]]] = defaultdict(dict)
         self._matrix = np.zeros((0, 0), dtype=np.float32)  # one row per sentence; capacity doubles
         self._rows = 0
+        self._row_of: dict[str, int] = {}  # a known sentence's text -> its vector's row
         self._source_terms: dict[str, set[str]] = {}
         self._sums = np.zeros(0)  # nearest()'s scratch, one float per sentence (not for two threads at once)
 
@@ -87,7 +88,19 @@ class Knowledge:
             self.name_counts[t] += 1
         if self.encoder is not None:
             self._append_vector(vector if vector is not None else self.encoder.encode([text])[0])
+            self._row_of.setdefault(text, self._rows - 1)
         return item
+
+    def encode(self, sentences: list[str]) -> np.ndarray:
+        """The sentences' vectors; a sentence the watch already knows word for word (wire copy,
+        syndicated articles) takes its known vector instead of another pass through the model."""
+        assert self.encoder is not None
+        rows = [self._row_of.get(s) for s in sentences]
+        todo = [s for s, r in zip(sentences, rows, strict=True) if r is None]
+        if not sentences or len(todo) == len(sentences):
+            return self.encoder.encode(sentences)
+        fresh = iter(self.encoder.encode(todo)) if todo else iter(())
+        return np.stack([self._matrix[r] if r is not None else next(fresh) for r in rows]).astype(np.float32)
 
     def add_records(self, records: list[dict[str, Any]]) -> None:
         """Known-sentence records as Redis holds them (text, lang, source, kind, published; the

@@ -234,7 +234,7 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
     score = relevance(reading.terms, knowledge, reading.lang)
     reading = replace(reading, relevance=(knowledge.synced, score))
     if knowledge.encoder is not None and score >= watch.novelty.relevance:
-        reading = replace(reading, vectors=knowledge.encoder.encode(reading.sentences))
+        reading = replace(reading, vectors=knowledge.encode(reading.sentences))
     with _novelty_lock(store, watch.name):
         saved = store.saved_alert(alert_id)
         if saved:  # judged and registered before a crash: only the deliveries may be missing

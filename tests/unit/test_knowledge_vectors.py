@@ -73,3 +73,16 @@ def test_records_carry_their_terms_so_other_workers_do_not_analyse_the_text_agai
         analyzer.terms = real  # type: ignore[method-assign]
     assert [k.terms for k in reader.items] == [item.terms, item.terms]
     assert calls == [rec["text"]]  # only the record without packed terms was analysed
+
+
+def test_a_sentence_known_word_for_word_is_not_encoded_again() -> None:
+    encoder = CountingEncoder()
+    k = Knowledge("w", Analyzer(), encoder)
+    known = "Gladkov said on Monday that 70 fighters were killed near Kozinka."
+    k.add(known, "en", "https://a.example/1", "article")
+    assert encoder.encoded == 1
+    new = "The governor said on Tuesday that the evacuation of Shebekino had begun."
+    vectors = k.encode([new, known])  # a syndicated copy: one sentence of its own, one known
+    assert encoder.encoded == 2  # only the new sentence went through the model
+    assert np.array_equal(vectors[1], k._matrix[0]) and np.allclose(vectors[0], encoder.encode([new])[0])
+    assert k.encode([]).shape[0] == 0
