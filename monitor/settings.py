@@ -50,7 +50,7 @@ class ServiceSettings(_Strict):
     poll_interval: float = Field(300.0, gt=0)
     workers: int = Field(0, ge=0, description="worker processes for `run`; 0 = one per CPU")
     worker_max_memory_mb: int = Field(
-        1024, ge=0, description="a worker whose memory grew by more than this (MiB) since it started restarts "
+        1024, ge=0, description="a worker whose memory grew by more than this (MiB) since it started restarts (Linux) "
                                 "between jobs; 0 = never")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8787, ge=0, le=65535, description="health/metrics endpoint; 0 = off")

@@ -157,8 +157,6 @@ def _known_decode(raw: bytes) -> tuple[dict[str, Any], bytes | None]:
     return rec, short
 
 
-
-
 def _stream_fields(values: Mapping[str, Any]) -> dict[str, str]:
     return {k: (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in values.items()}
 
@@ -422,9 +420,6 @@ class Store:
         """Stop polling a feed (HTTP 410); its state hash stays for ``status``."""
         self.r.zrem(f"{PREFIX}due", url)
 
-    def acquire_lease(self, url: str, owner: str, seconds: float) -> bool:
-        return bool(self.r.set(f"{PREFIX}lease:{digest(url)}", owner, nx=True, px=int(seconds * 1000)))
-
     def release_lease(self, url: str, owner: str) -> None:
         self._release(keys=[f"{PREFIX}lease:{digest(url)}"], args=[owner])
 
@@ -454,8 +449,7 @@ class Store:
             args += [k, int(n)]
         args.append(3 * len(timings or {}))
         for stage, seconds in (timings or {}).items():
-            args += [stage, repr(max(0.0, float(seconds))),
-                     str(next((b for b in self.LATENCY_BOUNDS if seconds <= b), "inf"))]
+            args += [stage, repr(max(0.0, float(seconds))), self.bucket(seconds)]
         self._poll_finish(keys=[f"{PREFIX}feed:{fh}", f"{PREFIX}due", f"{PREFIX}lease:{fh}", f"{PREFIX}stats",
                                 f"{PREFIX}latency"], args=args)
 
@@ -560,21 +554,6 @@ class Store:
         short = short_id(doc_id)
         self._lsh_add(keys=[f"{PREFIX}w:{watch}:lsh", f"{PREFIX}w:{watch}:docs"],
                       args=[short, _doc_value(doc_id, signature), *self._band_args(bands)])
-
-    def signatures(self, watch: str, doc_ids: Iterable[str]) -> dict[str, bytes]:
-        """Stored signatures of indexed texts (``workers.dedup.Signature.compact``)."""
-        ids = list(doc_ids)
-        if not ids:
-            return {}
-        values = self.r.hmget(f"{PREFIX}w:{watch}:docs", [short_id(i) for i in ids])
-        out = {}
-        for i, v in zip(ids, values, strict=True):
-            sig = _parse_doc(v)[1] if v is not None else None
-            if sig is not None:
-                out[i] = sig
-        return out
-
-    # ------------------------------------------------------------------ watch knowledge
 
     def known(self, watch: str, start: int = 0) -> list[dict[str, Any]]:
         """Known-sentence records from position ``start`` on (either form; sources resolved)."""
@@ -739,13 +718,22 @@ class Store:
 
     LATENCY_BOUNDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
+    @classmethod
+    def bucket(cls, seconds: float) -> str:
+        """The histogram bucket (upper bound) of an observation."""
+        return str(next((b for b in cls.LATENCY_BOUNDS if seconds <= b), "inf"))
+
     def observe(self, stage: str, seconds: float) -> None:
         """One observation of a stage's duration: a sum, a count and one histogram bucket (cheap: one round trip)."""
-        bound = next((b for b in self.LATENCY_BOUNDS if seconds <= b), "inf")
+        self.observe_many({stage: seconds})
+
+    def observe_many(self, timings: Mapping[str, float]) -> None:
+        """Several stages' observations in one round trip."""
         pipe = self.r.pipeline(transaction=False)
-        pipe.hincrbyfloat(f"{PREFIX}latency", f"{stage}:sum", max(0.0, seconds))
-        pipe.hincrby(f"{PREFIX}latency", f"{stage}:count", 1)
-        pipe.hincrby(f"{PREFIX}latency", f"{stage}:le:{bound}", 1)
+        for stage, seconds in timings.items():
+            pipe.hincrbyfloat(f"{PREFIX}latency", f"{stage}:sum", max(0.0, seconds))
+            pipe.hincrby(f"{PREFIX}latency", f"{stage}:count", 1)
+            pipe.hincrby(f"{PREFIX}latency", f"{stage}:le:{self.bucket(seconds)}", 1)
         pipe.execute()
 
     def latencies(self) -> dict[str, dict[str, Any]]:

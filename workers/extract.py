@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import trafilatura
 
 from monitor.models import Article, Entry
@@ -23,10 +25,12 @@ def _decode(body: bytes, content_type: str | None) -> str:
 
 
 def warm_up() -> None:
-    """Load what the first pages would otherwise load (dateparser's locale data: about a second)."""
-    from htmldate.extractors import get_external_parser
+    """Load what the first pages would otherwise load (dateparser's locale data: about a second).
+    An optimisation only: a library that moved its internals costs the first pages that second again."""
+    with contextlib.suppress(ImportError, AttributeError):
+        from htmldate.extractors import get_external_parser
 
-    get_external_parser().get_date_data("warm 17 up 2021")
+        get_external_parser().get_date_data("warm 17 up 2021")
     trafilatura.bare_extraction("<html><body><article><p>" + "Warm-up text. " * 40 + "</p></article></body></html>",
                                 with_metadata=True)
 

@@ -342,7 +342,7 @@ class _Search:
                 sums[self.hits[i][0]] += self.hits[i][1]
             vals = sums[held]
             lower = max(float(vals.max()) - slack, bar)  # the best scores at least this
-            cand = _distinct(held[vals + (rest[k] + slack) >= lower])
+            cand = np.unique(held[vals + (rest[k] + slack) >= lower])
             part = sums[cand]
         finally:
             sums[held] = 0.0
@@ -360,11 +360,6 @@ class _Search:
             scores += _holds(postings_i, cand) * w
         best = int(np.argmax(scores))
         return int(cand[best]), float(scores[best])
-
-
-def _distinct(a: np.ndarray) -> np.ndarray:
-    s = np.sort(a)
-    return s[np.r_[True, s[1:] != s[:-1]]]
 
 
 def _holds(postings: np.ndarray, cand: np.ndarray) -> np.ndarray:

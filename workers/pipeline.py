@@ -279,8 +279,7 @@ def _novelty_lock(store: Store, watch: str) -> Iterator[None]:
     finally:
         if got and released:
             with contextlib.suppress(redis.RedisError):
-                store.observe("novelty_lock_wait", got - asked)
-                store.observe("novelty_lock_held", released - got)
+                store.observe_many({"novelty_lock_wait": got - asked, "novelty_lock_held": released - got})
 
 
 def _enqueue_deliveries(alert: Alert, ctx: Context) -> None:

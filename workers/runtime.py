@@ -43,4 +43,3 @@ def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyz
             knowledge.sync(store)
         ctx.knowledge[watch.name] = knowledge
     return ctx
-

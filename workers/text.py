@@ -110,15 +110,14 @@ class Analyzer:
     def lemma(self, word: str, lang: str) -> str:
         return fold(simplemma.lemmatize(word, lang=lang) if lang in self.languages else word)
 
-    def _analyse_word(self, word: str, lang: str) -> tuple[str, str | None] | None:
-        """(folded lemma, name spelling if capitalised and not a dictionary word) or None (a stop word)."""
+    def _analyse_word(self, word: str, lang: str) -> tuple[str, str, bool] | None:
+        """(folded lemma, Latin spelling as a name, a dictionary word?), or None for a stop word."""
         w = _POSSESSIVE.sub("", word)
         folded = fold(w)
         if folded in _stopwords(lang) or len(folded) < 2:
             return None
-        lemma = self.lemma(w, lang)
-        unknown = w[0].isupper() and not simplemma.is_known(w.lower(), lang=lang)
-        return lemma, fold(anyascii(w)) if unknown else None
+        # one spelling across scripts: Гладков = gladkov
+        return self.lemma(w, lang), fold(anyascii(w)), simplemma.is_known(w.lower(), lang=lang)
 
     def terms(self, sentence: str, lang: str) -> Terms:
         content: set[str] = set()
@@ -130,10 +129,9 @@ class Analyzer:
             seen = self._word(w, lang)
             if seen is None:
                 continue
-            lemma, name = seen
-            if name is not None or (i > 0 and w[0].isupper()):
-                # a capitalised word inside a sentence is a name; the first word only if unknown
-                names.add(name if name is not None else self._name(w))
+            lemma, spelling, known = seen
+            if w[0].isupper() and (i > 0 or not known):  # the first word is a name only if unknown
+                names.add(spelling)
             content.add(lemma)
         numbers = {n.replace(",", ".") for n in _DIGITS.findall(sentence)}
         return Terms(frozenset(content), frozenset(names), frozenset(numbers), len(words))
@@ -161,11 +159,6 @@ class Analyzer:
             return None
         numbers = [n for n in parts[3].split(" ") if n]
         return Terms(frozenset(content), frozenset(names), frozenset(numbers), int(parts[4]))
-
-    @staticmethod
-    @lru_cache(maxsize=1 << 16)
-    def _name(word: str) -> str:
-        return fold(anyascii(_POSSESSIVE.sub("", word)))  # one spelling across scripts: Гладков = gladkov
 
 
 def _version(dist: str) -> str:

@@ -1,11 +1,17 @@
-"""A threaded HTTP server on 127.0.0.1 for integration tests (loopback only), and its reply helper."""
+"""A threaded HTTP server on 127.0.0.1 for integration tests (loopback only), its reply helper, and
+the same fetch through both of our clients (``both``)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from monitor import http
+from monitor.settings import NetworkSettings
 
 
 def reply(handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, str], body: bytes) -> None:
@@ -43,3 +49,25 @@ def serving(handler: type[BaseHTTPRequestHandler], *, quiet_errors: bool = False
     finally:
         server.shutdown()
         server.server_close()
+
+
+def both(net: NetworkSettings, url: str, client_kw: dict[str, Any] | None = None,
+         **kw: Any) -> list[http.Response | Exception]:
+    """The same fetch through the sync client (pages, webhooks) and the async one (feeds): each
+    outcome, a Response or the error raised. ``client_kw`` goes to both client factories."""
+    out: list[http.Response | Exception] = []
+    with http.make_client(net, **(client_kw or {})) as c:
+        try:
+            out.append(http.fetch(c, url, net, **kw))
+        except Exception as e:
+            out.append(e)
+
+    async def run() -> None:
+        async with http.make_async_client(net, **(client_kw or {})) as c:
+            try:
+                out.append(await http.afetch(c, url, net, **kw))
+            except Exception as e:
+                out.append(e)
+
+    asyncio.run(run())
+    return out

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from localserver import both
 
 from monitor import http
 from monitor.errors import ForbiddenAddress, TooLarge, TransientError
@@ -79,25 +80,6 @@ def raw_server(handle: Any, tls: ssl.SSLContext | None = None,
 
 def ok(conn: socket.socket) -> None:
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello")
-
-
-def both(net: NetworkSettings, url: str, client_kw: dict[str, Any] | None = None, **kw: Any) -> list[Any]:
-    out: list[Any] = []
-    with http.make_client(net, **(client_kw or {})) as c:
-        try:
-            out.append(http.fetch(c, url, net, **kw))
-        except Exception as e:
-            out.append(e)
-
-    async def run() -> None:
-        async with http.make_async_client(net, **(client_kw or {})) as c:
-            try:
-                out.append(await http.afetch(c, url, net, **kw))
-            except Exception as e:
-                out.append(e)
-
-    asyncio.run(run())
-    return out
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import brotli
 import httpx
 import pytest
-from localserver import QuietHandler, reply, serving
+from localserver import QuietHandler, both, reply, serving
 
 from monitor import http
 from monitor.errors import ForbiddenAddress, Gone, PermanentError, TooLarge, TransientError
@@ -41,26 +41,6 @@ def serve(routes: dict[str, Reply | Callable[[BaseHTTPRequestHandler], Reply]]) 
 
     with serving(Handler) as base:
         yield base, seen
-
-
-def both(client_net: NetworkSettings, url: str, **kw: Any) -> list[http.Response | Exception]:
-    """The same fetch, sync and async; each outcome (a Response or the error raised)."""
-    out: list[http.Response | Exception] = []
-    with http.make_client(client_net) as c:
-        try:
-            out.append(http.fetch(c, url, client_net, **kw))
-        except Exception as e:
-            out.append(e)
-
-    async def run() -> None:
-        async with http.make_async_client(client_net) as c:
-            try:
-                out.append(await http.afetch(c, url, client_net, **kw))
-            except Exception as e:
-                out.append(e)
-
-    asyncio.run(run())
-    return out
 
 
 def test_plain_gzip_and_brotli_bodies() -> None:

@@ -97,6 +97,14 @@ def test_the_feeds_date_wins_over_the_pages() -> None:
     assert a.published == "2023-06-03T08:00:00+00:00"
 
 
+def test_a_feed_that_titles_and_dates_the_entry_spares_the_page_metadata() -> None:
+    e = entry(published="2023-06-03T08:00:00+00:00", author="Wire")
+    a = extract(page().encode(), URL, e, "text/html")
+    assert not a.from_summary and all(p in a.text for p in BODY)
+    assert (a.title, a.source, a.published, a.author) == (e.title, "Ledger feed", e.published, "Wire")
+    assert a.language == "en"  # from <html lang>, not from the metadata
+
+
 def test_language_comes_from_the_html_tag() -> None:
     assert extract(page(lang="ru-RU").encode(), URL, entry(), "text/html").language == "ru"
 
