@@ -46,6 +46,7 @@ class Entry:
     summary: str = ""
     published: str | None = None  # ISO 8601
     author: str | None = None
+    learned: tuple[str, ...] = ()  # the watches whose learned profile, not keywords, kept it (``monitor.profile``)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -54,6 +55,7 @@ class Entry:
     def from_dict(cls, data: dict[str, Any]) -> Entry:
         data = dict(data)
         data["watches"] = tuple(data.get("watches") or ())
+        data["learned"] = tuple(data.get("learned") or ())
         return _from_dict(cls, data)
 
 

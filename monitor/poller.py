@@ -34,11 +34,13 @@ from monitor.errors import ClaimwatchError, Gone, TransientError
 from monitor.filters import fold, watch_query
 from monitor.http import AsyncClient, afetch, make_async_client, safe_url
 from monitor.models import Entry
+from monitor.profile import admits
 from monitor.schedule import cache_max_age, next_poll
 from monitor.settings import FeedSettings, Settings
 from monitor.store import Store, digest
 
 log = logging.getLogger(__name__)
+PROFILE_REFRESH = 10.0  # seconds between reads of the watches' learned profiles
 
 
 class Poller:
@@ -49,6 +51,8 @@ class Poller:
         self._feeds = {f.url: f for f in settings.feeds}
         self._queries = {w.name: watch_query(w) for w in settings.watches}
         self._max_age = {w.name: w.max_age_days * 86400.0 for w in settings.watches if w.max_age_days}
+        self._profiles: dict[str, set[str]] = {}  # learned stems per watch (monitor.profile), re-read every
+        self._profiles_read = float("-inf")       # PROFILE_REFRESH seconds
 
     @property
     def client(self) -> AsyncClient | httpx.AsyncClient:
@@ -209,20 +213,35 @@ class Poller:
         self.store.finish_poll(feed.url, self.ident, changed, next_poll=when, counts=counts, timings=timings)
         return n
 
-    def _watches_for(self, feed: FeedSettings, item: feeds.FeedItem, now: float) -> tuple[str, ...]:
-        folded = fold(f"{item.title}\n{item.summary}")
+    def _learned_profiles(self) -> dict[str, set[str]]:
+        now = time.monotonic()
+        if now - self._profiles_read >= PROFILE_REFRESH:
+            self._profiles = {name: self.store.profile(name) for name in self._queries}
+            self._profiles_read = now
+        return self._profiles
+
+    def _watches_for(self, feed: FeedSettings, item: feeds.FeedItem,
+                     now: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the watches that keep the item, those of them that keep it by their learned profile alone)."""
+        text = f"{item.title}\n{item.summary}"
+        folded = fold(text)
         names = feed.watches if feed.watches is not None else list(self._queries)
         age = _age(item.published, now)
-
-        def too_old(name: str) -> bool:
-            return age is not None and name in self._max_age and age > self._max_age[name]
-
-        return tuple(n for n in names if self._queries[n].matches_folded(folded) and not too_old(n))
+        kept, learned = [], []
+        for n in names:
+            if age is not None and n in self._max_age and age > self._max_age[n]:
+                continue
+            if self._queries[n].matches_folded(folded):
+                kept.append(n)
+            elif admits(text, self._learned_profiles().get(n, set())):
+                kept.append(n)
+                learned.append(n)
+        return tuple(kept), tuple(learned)
 
     def _enqueue_items(self, feed: FeedSettings, parsed: feeds.ParsedFeed, now: float) -> int:
         n = 0
         for item in parsed.items:
-            watches = self._watches_for(feed, item, now)
+            watches, learned = self._watches_for(feed, item, now)
             if not watches:
                 continue
             keys = [f"guid:{feed.url}|{item.guid}"] + ([f"url:{item.url}"] if item.url else [])
@@ -234,12 +253,14 @@ class Poller:
                 self.store.count("entries_without_link")
             entry = Entry(watches=watches, feed_url=feed.url, feed_name=feed.name or parsed.title,
                           url=url, link=item.link, guid=item.guid, title=item.title,
-                          summary=item.summary, published=item.published, author=item.author)
+                          summary=item.summary, published=item.published, author=item.author, learned=learned)
             try:
                 self.enqueue(entry)
             except Exception as e:
                 self.store.unmark_seen(keys)
                 raise TransientError(f"enqueue failed: {type(e).__name__}: {e}", kind="enqueue") from e
+            if learned:
+                self.store.count("entries_learned")
             n += 1
         return n
 

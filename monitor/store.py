@@ -600,6 +600,15 @@ class Store:
     def mark_seeded(self, watch: str, name: str, content_hash: str) -> None:
         self.r.hset(f"{PREFIX}w:{watch}:seeded", name, content_hash)
 
+    def add_profile(self, watch: str, stems: Iterable[str]) -> None:
+        """Stems of terms topical for the watch (``monitor.profile``), for the poller's first pass."""
+        stems = list(stems)
+        if stems:
+            self.r.sadd(f"{PREFIX}w:{watch}:profile", *stems)
+
+    def profile(self, watch: str) -> set[str]:
+        return {_s(v) for v in self.r.smembers(f"{PREFIX}w:{watch}:profile")}
+
     def novelty_lock(self, watch: str, timeout: float = 60.0):
         """A Redis lock (redis-py's) that makes judge-and-register atomic per watch. A waiter retries every
         ``LOCK_POLL`` s (redis-py's default, 0.1 s, made a second worker wait far longer than the

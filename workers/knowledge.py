@@ -24,6 +24,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from wordfreq import zipf_frequency
 
+from monitor.profile import term_stems
 from monitor.store import Store
 from workers.embed import Encoder
 from workers.text import Analyzer, Terms
@@ -40,6 +41,7 @@ class KnownSentence:
     source: str  # "seed:<file>" or the article URL
     kind: str  # seed | article | alert
     idx: int = 0  # position in the knowledge
+    lang: str = "en"
 
 
 class Knowledge:
@@ -72,7 +74,7 @@ class Knowledge:
             vector: np.ndarray | None = None) -> KnownSentence:
         terms = terms or self.analyzer.terms(text, lang)
         idx = len(self.items)
-        item = KnownSentence(text, terms, source, kind, idx)
+        item = KnownSentence(text, terms, source, kind, idx, lang)
         self.items.append(item)
         self.langs[lang] += 1
         self._source_terms.setdefault(source, set()).update(terms.all)
@@ -259,6 +261,11 @@ class Knowledge:
         """Of these distinct terms, the share that is characteristic of the watch's story."""
         distinct = set(terms)
         return sum(1 for t in distinct if self.topical(t, lang)) / len(distinct) if distinct else 0.0
+
+    def topical_stems(self, terms: Iterable[Terms], lang: str) -> set[str]:
+        """The stems (``monitor.profile``) of these terms that are topical for the watch: what the
+        poller looks for in a title and summary that names no keyword."""
+        return term_stems(t for ts in terms for t in ts.content | ts.names if self.topical(t, lang))
 
     def known_share(self, terms: Iterable[str], names: bool = False) -> float:
         """Of these distinct terms, the share the watch's knowledge holds (0.0 when there are none)."""

@@ -67,3 +67,64 @@ def reported(sentence: str, lang: str) -> bool:
     if habitual.search(sentence):
         return False
     return bool(say.search(sentence) or when.search(sentence))
+
+
+# ------------------------------------------------------------------ the calendar
+# Month and weekday names of English, Russian and Ukrainian, folded (``monitor.filters.fold``), as
+# word stems: a date says when something happened, so its words are neither names nor content, and
+# its digits are not figures ("on 6 June" restates "on Tuesday"; "39 killed" is new).
+_MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+              "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+              "sept", "oct", "nov", "dec")
+_WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_EN_CALENDAR = frozenset(_MONTHS_EN + _WEEKDAYS_EN + tuple(d + "s" for d in _WEEKDAYS_EN))
+_RU_CALENDAR = re.compile(
+    r"(?:январ|феврал|апрел|июн|июл|сентябр|октябр|ноябр|декабр|січн|лют|берез|квітн|травн|червн|липн|серпн|"
+    r"вересн|жовтн|грудн)[ьяюеі]?[аяуюіиеь]?|марта?|мая|май|августа?|листопада?|"
+    r"понедельник\w*|вторник\w*|сред[аеуы]|четверг\w*|пятниц\w*|суббот\w*|воскресень\w*|"
+    r"понеділ\w*|вівтор\w*|серед[аиу]|четвер\w*|п'ятниц\w*|субот\w*|неділ\w*")
+
+
+def is_calendar_word(folded: str, capitalised: bool = True) -> bool:
+    """Is this folded word a month or weekday name (English ones only when capitalised: "the march
+    on Moscow" is not March; Russian and Ukrainian ones are written in lower case)?"""
+    return (capitalised and folded in _EN_CALENDAR) or bool(_RU_CALENDAR.fullmatch(folded.replace("i", "і")))
+
+
+_MONTH_WORD = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+               r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|"
+               r"январ[яь]|феврал[яь]|марта?|апрел[яь]|мая|май|июн[яь]|июл[яь]|августа?|сентябр[яь]|"
+               r"октябр[яь]|ноябр[яь]|декабр[яь]|січ(?:ня|ень)|лют(?:ого|ий)|берез(?:ня|ень)|квіт(?:ня|ень)|"
+               r"трав(?:ня|ень)|черв(?:ня|ень)|лип(?:ня|ень)|серп(?:ня|ень)|верес(?:ня|ень)|жовт(?:ня|ень)|"
+               r"листопада?|груд(?:ня|ень))")
+_DATE = re.compile(
+    rf"(?<!\w)(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
+    rf"|{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|{_MONTH_WORD}\s+\d{{4}}"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
+    r"|(?:1[89]|20)\d\d(?:\s*(?:року|года|г\.|р\.))?)(?!\w)",
+    re.IGNORECASE)
+
+
+def calendar_spans(sentence: str) -> list[tuple[int, int]]:
+    """Where the sentence gives a date or a year: (start, end) character spans."""
+    return [m.span() for m in _DATE.finditer(sentence)]
+
+
+# A wire dateline opens a report: "LONDON, June 28 (Reuters) - ", "КИЕВ, 2 июня (ТАСС) — ",
+# "WASHINGTON (AP) — ". It says where the desk filed from, not what happened.
+_DATELINE = re.compile(
+    r"^\s*[A-ZА-ЯЁІЇЄҐ][A-ZА-ЯЁІЇЄҐ'’.\- ]{1,40}(?:/[A-ZА-ЯЁІЇЄҐ][\w.\- ]{1,30})?,?\s*"
+    r"(?:[^()\n]{1,30}?\s*)?(?:\([^()\n]{1,40}\)\s*)?[-–—]+\s+")
+
+
+def strip_dateline(sentence: str) -> str:
+    """The sentence without its opening wire dateline, if it has one (and keeps enough words)."""
+    m = _DATELINE.match(sentence)
+    if not m:
+        return sentence
+    head = m.group()
+    if not any(c.isupper() for c in head[:3]) or head.split(",")[0].strip() != head.split(",")[0].strip().upper():
+        return sentence
+    rest = sentence[m.end():]
+    return rest if len(rest.split()) >= 3 else sentence

@@ -32,12 +32,16 @@ from workers.claims import Verdict, judge
 from workers.embed import Encoder
 from workers.extract import extract
 from workers.knowledge import Knowledge, day_of
+from workers.lexicon import strip_dateline
 from workers.relevance import out_of_time, relevance
 from workers.sinks import sinks_for
 from workers.sinks.base import Sink
 from workers.text import Analyzer, Terms
 
 log = logging.getLogger(__name__)
+# An article no keyword of the watch names (kept by its learned profile, ``monitor.profile``) must be
+# this many times as topical as the relevance bar: without the user's word for it, more evidence.
+LEARNED_RELEVANCE = 2.0
 
 
 @dataclass
@@ -148,23 +152,29 @@ class Reading:
 def read(article: Article, analyzer: Analyzer, encoder: Encoder | None = None) -> Reading:
     lang = analyzer.language(article.text, article.language)
     sents = sentences(article, lang, analyzer)
-    return Reading(lang, sents, [analyzer.terms(s, lang) for s in sents],
-                   encoder.encode(sents) if encoder is not None else None)
+    bare = [strip_dateline(s) for s in sents]  # "LONDON, June 28 (Wire) - " says who filed it, not what happened
+    return Reading(lang, sents, [analyzer.terms(s, lang) for s in bare],
+                   encoder.encode(bare) if encoder is not None else None)
 
 
 def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyzer: Analyzer,
-           query: Query, near: tuple[str | None, float] = (None, 0.0), reading: Reading | None = None) -> Assessment:
-    """Judge one article for one watch. Adds the article's sentences to ``knowledge`` if relevant."""
-    if not query.matches(f"{article.title}\n{article.text}"):
+           query: Query, near: tuple[str | None, float] = (None, 0.0), reading: Reading | None = None,
+           learned: bool = False) -> Assessment:
+    """Judge one article for one watch. Adds the article's sentences to ``knowledge`` if relevant.
+
+    ``learned``: the entry was kept by the watch's learned profile, not its keywords; its full text
+    need not name a keyword, and relevance decides as for any other."""
+    if not learned and not query.matches(f"{article.title}\n{article.text}"):
         return Assessment(watch.name, "no_match", "the text does not match the watch's keywords")
     r = reading or read(article, analyzer)
     if r.relevance is not None and r.relevance[0] == knowledge.synced == len(knowledge.items):
         score = r.relevance[1]  # scored outside the lock against this very index
     else:
         score = relevance(r.terms, knowledge, r.lang)
-    if score < watch.novelty.relevance:
+    bar = watch.novelty.relevance * (LEARNED_RELEVANCE if learned else 1.0)
+    if score < bar:
         return Assessment(watch.name, "off_topic", f"{score:.0%} of its words topical for the watch "
-                          f"(< {watch.novelty.relevance:.0%}): another story", score, near[0])
+                          f"(< {bar:.0%}{', no keyword' if learned else ''}): another story", score, near[0])
     elsewhen = out_of_time(article.published, watch, knowledge)
     if elsewhen:
         return Assessment(watch.name, "off_topic", f"another event: {elsewhen}", score, near[0])
@@ -208,21 +218,22 @@ def knowledge_of(watch: str, ctx: Context) -> Knowledge:
     return ctx.knowledge[watch]
 
 
-def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context) -> Assessment:
+def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context, learned: bool = False) -> Assessment:
     """Judge and register, or leave no trace: jobs run one after another in one process (``workers.worker``),
     so an index that took an article's sentences which then never reached Redis (an error, a timeout)
     is marked stale and rebuilt before its next use."""
     knowledge = knowledge_of(watch.name, ctx)
     dates = len(knowledge.dates)
     try:
-        return _judge_and_register_in(article, watch, ctx, knowledge)
+        return _judge_and_register_in(article, watch, ctx, knowledge, learned)
     except BaseException:
         if len(knowledge.items) != knowledge.synced or len(knowledge.dates) != dates:  # (or a sync's dates)
             ctx.stale.add(watch.name)
         raise
 
 
-def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context, knowledge: Knowledge) -> Assessment:
+def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context, knowledge: Knowledge,
+                           learned: bool) -> Assessment:
     store = ctx.store
     chash, sig = dedup.content_hash(article.text), dedup.signature(article.text)
     alert_id = digest(f"{watch.name}|{article.url}")
@@ -234,7 +245,7 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
     score = relevance(reading.terms, knowledge, reading.lang)
     reading = replace(reading, relevance=(knowledge.synced, score))
     if knowledge.encoder is not None and score >= watch.novelty.relevance:
-        reading = replace(reading, vectors=knowledge.encode(reading.sentences))
+        reading = replace(reading, vectors=knowledge.encode([strip_dateline(s) for s in reading.sentences]))
     with _novelty_lock(store, watch.name):
         saved = store.saved_alert(alert_id)
         if saved:  # judged and registered before a crash: only the deliveries may be missing
@@ -247,7 +258,7 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
             return Assessment(watch.name, "duplicate", f"the same text as {owner}", 1.0, owner)
         near = dedup.nearest_copy(store, watch.name, sig, watch.novelty.near_duplicate, exclude=article.url)
         before = len(knowledge.items)
-        a = assess(article, watch, knowledge, ctx.analyzer, ctx.queries[watch.name], near, reading)
+        a = assess(article, watch, knowledge, ctx.analyzer, ctx.queries[watch.name], near, reading, learned)
         if a.status == "no_match":
             return a
         dedup.index(store, watch.name, article.url, sig)
@@ -259,6 +270,8 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
             {"id": alert.id, "watch": alert.watch, "url": alert.article_url, "title": alert.article_title,
              "claims": [c.to_dict() for c in alert.claims], "detected_at": alert.detected_at} if alert else None)
         knowledge.synced += len(added)
+        if a.status in ("new_claims", "no_new_claims"):  # about the watch: its topical words teach the poller
+            store.add_profile(watch.name, knowledge.topical_stems((k.terms for k in added), a.lang))
         if alert:
             _enqueue_deliveries(alert, ctx)
         return a
@@ -303,7 +316,7 @@ def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
     out = []
     for name in entry.watches:
         watch = ctx.settings.watch(name)
-        a = _judge_and_register(article, watch, ctx)
+        a = _judge_and_register(article, watch, ctx, name in entry.learned)
         out.append(a)
         store.count(f"articles:{a.status}")
         log.info("%s [%s] %s: %s", entry.url, name, a.status, a.reason)

@@ -21,9 +21,10 @@ from anyascii import anyascii
 from stop_words import get_stop_words
 
 from monitor.filters import fold
+from workers.lexicon import calendar_spans, is_calendar_word
 
 LANGUAGES = ("en", "ru", "uk")
-TERMS_FORMAT = 1  # bump when ``Analyzer.terms`` changes what it yields
+TERMS_FORMAT = 2  # bump when ``Analyzer.terms`` changes what it yields
 _LIBRARIES = ("simplemma", "stop-words", "anyascii")
 _SEP = "\x1e"
 _UNPACKABLE = re.compile(r"[\s\x1e\x1f]|^#")
@@ -110,14 +111,16 @@ class Analyzer:
     def lemma(self, word: str, lang: str) -> str:
         return fold(simplemma.lemmatize(word, lang=lang) if lang in self.languages else word)
 
-    def _analyse_word(self, word: str, lang: str) -> tuple[str, str, bool] | None:
-        """(folded lemma, Latin spelling as a name, a dictionary word?), or None for a stop word."""
+    def _analyse_word(self, word: str, lang: str) -> tuple[str, str, bool, bool] | None:
+        """(folded lemma, Latin spelling as a name, a dictionary word?, a month or weekday?), or None
+        for a stop word."""
         w = _POSSESSIVE.sub("", word)
         folded = fold(w)
         if folded in _stopwords(lang) or len(folded) < 2:
             return None
         # one spelling across scripts: Гладков = gladkov
-        return self.lemma(w, lang), fold(anyascii(w)), simplemma.is_known(w.lower(), lang=lang)
+        return (self.lemma(w, lang), fold(anyascii(w)), simplemma.is_known(w.lower(), lang=lang),
+                is_calendar_word(folded, w[:1].isupper()))
 
     def terms(self, sentence: str, lang: str) -> Terms:
         content: set[str] = set()
@@ -129,12 +132,13 @@ class Analyzer:
             seen = self._word(w, lang)
             if seen is None:
                 continue
-            lemma, spelling, known = seen
+            lemma, spelling, known, calendar = seen
+            if calendar:  # "June", "Tuesday", "мая": when, not who or what
+                continue
             if w[0].isupper() and (i > 0 or not known):  # the first word is a name only if unknown
                 names.add(spelling)
             content.add(lemma)
-        numbers = {n.replace(",", ".") for n in _DIGITS.findall(sentence)}
-        return Terms(frozenset(content), frozenset(names), frozenset(numbers), len(words))
+        return Terms(frozenset(content), frozenset(names), figures(sentence), len(words))
 
     def pack(self, terms: Terms) -> str | None:
         """``terms`` as one string for a known sentence's record, so other workers index it without
@@ -180,6 +184,19 @@ def _script_of(text: str, letters: int = 400) -> str | None:
             if seen >= letters:
                 break
     return max(counts, key=counts.__getitem__) if counts else None
+
+
+def figures(sentence: str) -> frozenset[str]:
+    """The sentence's figures, without the digits of its dates ("on 6 June", "May 22", "2023"):
+    a date says when, and a restatement that dates what the known text gave as a weekday is not a
+    new figure ("39 killed" after "70 killed" is)."""
+    spans = calendar_spans(sentence)
+    out = set()
+    for m in _DIGITS.finditer(sentence):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
+        out.add(m.group().replace(",", "."))
+    return frozenset(out)
 
 
 def years(text: str) -> set[int]:

@@ -49,7 +49,7 @@ def test_topical_share_separates_a_story_from_a_namesake_and_stays_so_as_knowled
     k = _seeded(analyzer)
     assert _score(RELATED, k, analyzer) > 0.15 > _score(UNRELATED, k, analyzer)
     # a watch that accepted many articles knows many more words; the namesake must stay out
-    for i in range(40):
+    for i in range(50):
         k.add_records([{"text": f"Officials said on Monday that {n} people were evacuated from villages near "
                                 f"the border of the region as the military reported more shelling.", "lang": "en",
                         "source": f"a{i}"} for n in range(3)])

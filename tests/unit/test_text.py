@@ -43,7 +43,7 @@ def test_terms_drops_stopwords_and_short_words(analyzer: Analyzer) -> None:
 
 def test_terms_numbers_are_figures_not_words(analyzer: Analyzer) -> None:
     t = analyzer.terms("Officials said 39 people were killed and 1,5 tonnes of fuel burned in 2023.", "en")
-    assert t.numbers == frozenset({"39", "1.5", "2023"})  # decimal comma normalised to a point
+    assert t.numbers == frozenset({"39", "1.5"})  # decimal comma normalised to a point; a year is a date
     assert not t.numbers & t.content
     assert "39" not in t.content
 
@@ -174,3 +174,11 @@ def test_packed_terms_of_another_analysis_or_form_are_ignored(analyzer: Analyzer
         assert analyzer.unpack(broken) is None
     odd = Terms(frozenset({"a b"}), frozenset(), frozenset(), 2)  # a term the packed form cannot hold
     assert analyzer.pack(odd) is None
+
+
+def test_a_wire_dateline_is_not_what_the_report_says() -> None:
+    from workers.lexicon import strip_dateline
+    assert strip_dateline("LONDON, June 28 (Wire) - Fighters took the HQ.") == "Fighters took the HQ."
+    assert strip_dateline("МОСКВА, 2 июня (ТАСС) — Боевики заявили об атаке.") == "Боевики заявили об атаке."
+    assert strip_dateline("WASHINGTON (AP) — The US said it was watching.") == "The US said it was watching."
+    assert strip_dateline("The UK said - in a note - that it was so.") == "The UK said - in a note - that it was so."

