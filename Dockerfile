@@ -15,6 +15,7 @@ WORKDIR /app
 
 # Dependencies and code first, config last: editing config does not reinstall anything.
 COPY pyproject.toml README.md ./
+COPY claimwatch ./claimwatch
 COPY monitor ./monitor
 COPY workers ./workers
 RUN pip install . && rm -rf build *.egg-info

@@ -215,7 +215,7 @@ def worker_env(redis_url: str) -> dict[str, str]:
 
 def start_worker(configs: list[Path], redis_url: str, *, burst: bool, cores: set[int] | None,
                  log: Path) -> subprocess.Popen[bytes]:
-    args = [PY, "-m", "monitor", "worker"] + (["--burst"] if burst else [])
+    args = [PY, "-m", "claimwatch", "worker"] + (["--burst"] if burst else [])
     for c in configs:
         args += ["--config", str(c)]
     out = log.open("ab")

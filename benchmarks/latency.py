@@ -125,7 +125,7 @@ def run_claimwatch(stage: Stage, tmp: Path, embeddings: str, n: int) -> tuple[li
                               alerts=[{"type": "webhook", "url": f"{stage.base}/hook"}])
     log = tmp / f"run-{embeddings}.log"
     env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")}
-    proc = subprocess.Popen([c.PY, "-m", "monitor", "run", "--config", "config/claimwatch.toml", "--config",
+    proc = subprocess.Popen([c.PY, "-m", "claimwatch", "run", "--config", "config/claimwatch.toml", "--config",
                              str(override)], cwd=c.ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:

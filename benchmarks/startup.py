@@ -38,7 +38,7 @@ def role(cmd: str) -> str:
         return "redis-server (embedded)"
     if " worker" in cmd:
         return "worker"
-    if "-m monitor run" in cmd:
+    if "-m claimwatch run" in cmd:
         return "claimwatch run (poller, supervisor, health)"
     return cmd[:60]
 
@@ -54,7 +54,8 @@ def one_run(tmp: Path, embeddings: str, gets: list[float], base: str) -> dict[st
     env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")}
     n0 = len(gets)
     t0 = time.time()
-    proc = subprocess.Popen([c.PY, "-m", "monitor", "run", "--config", "config/claimwatch.toml", "--config", str(cfg)],
+    proc = subprocess.Popen([c.PY, "-m", "claimwatch", "run", "--config", "config/claimwatch.toml",
+                             "--config", str(cfg)],
                             cwd=c.ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:

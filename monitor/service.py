@@ -1,7 +1,7 @@
 """Wiring: `claimwatch run` (everything on one machine) and `claimwatch poller` (the poller alone).
 
 `run` starts the embedded Redis unless ``redis_url`` is set, N worker processes
-(``python -m monitor worker``, each in its own session so a terminal's Ctrl-C or a process-group
+(``worker_command`` from ``claimwatch.cli``, each in its own session so a terminal's Ctrl-C or a process-group
 SIGTERM reaches only this process, which then stops them in order), the health endpoint and the
 poller. SIGTERM/SIGINT: stop polling, let workers finish their current job (RQ warm shutdown), stop
 Redis last, exit 0 (all within ``STOP_BUDGET`` seconds).
@@ -30,7 +30,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -95,10 +94,10 @@ def run_poller(settings: Settings, redis_url: str) -> None:
 class Supervisor:
     """The worker processes (and the embedded Redis): started, watched, restarted, stopped."""
 
-    def __init__(self, n: int, configs: Sequence[Path], redis_url: str, connection: redis.Redis,
-                 store: Store, embedded: EmbeddedRedis | None = None):
+    def __init__(self, n: int, worker_command: Sequence[str], configs: Sequence[Path], redis_url: str,
+                 connection: redis.Redis, store: Store, embedded: EmbeddedRedis | None = None):
         self.n, self.redis_url, self.connection, self.store, self.embedded = n, redis_url, connection, store, embedded
-        self.args = [sys.executable, "-m", "monitor", "worker"]
+        self.args = list(worker_command)
         for c in configs:
             self.args += ["--config", str(c)]
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -249,7 +248,7 @@ def _wait_for_workers(connection: redis.Redis, pids: list[int], timeout: float) 
             signal.signal(sig, handler)
 
 
-def run(settings: Settings, configs: Sequence[Path]) -> int:
+def run(settings: Settings, configs: Sequence[Path], worker_command: Sequence[str]) -> int:
     embedded = None
     redis_url = os.environ.get(REDIS_URL_ENV) or settings.service.redis_url
     if not redis_url:
@@ -264,7 +263,7 @@ def run(settings: Settings, configs: Sequence[Path]) -> int:
         if embedded is not None:
             recover_at_start(connection, store)
         n = settings.service.workers or os.cpu_count() or 1
-        supervisor = Supervisor(n, configs, redis_url, connection, store, embedded).start()
+        supervisor = Supervisor(n, worker_command, configs, redis_url, connection, store, embedded).start()
         log.info("started %d worker process(es)", n)
         if not _wait_for_workers(connection, [w.pid for w in supervisor.workers], WORKERS_READY_WITHIN):
             return 0  # asked to stop while the workers were loading

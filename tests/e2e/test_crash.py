@@ -185,7 +185,7 @@ class Service:
             + "".join(f'[[feeds]]\nurl = "{u}"\nname = "feed {i}"\n\n' for i, u in enumerate(feeds))
             + f'[[alerts]]\ntype = "webhook"\nurl = "{stage.base}/hook/{TOKEN}"\nsecret = "{SECRET}"\n',
             encoding="utf-8")
-        self.args = [sys.executable, "-m", "monitor", "run", "--config", "config/claimwatch.toml",
+        self.args = [sys.executable, "-m", "claimwatch", "run", "--config", "config/claimwatch.toml",
                      "--config", str(override)]
 
     def start(self) -> None:

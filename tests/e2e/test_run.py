@@ -93,7 +93,7 @@ def test_run_alerts_signed_and_stops_on_sigterm(tmp_path: Path) -> None:
         f'[[alerts]]\ntype = "webhook"\nurl = "{stage.base}/hook"\nsecret = "{SECRET}"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", "config/claimwatch.toml", "--config", str(override)],
+        [sys.executable, "-m", "claimwatch", "run", "--config", "config/claimwatch.toml", "--config", str(override)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         time.sleep(3)  # the first poll sees an empty feed; then the article appears

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from claimwatch.cli import main
 from monitor.broker import EmbeddedRedis, connect
-from monitor.cli import main
 from monitor.store import Store
 
 

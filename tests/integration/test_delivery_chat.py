@@ -20,7 +20,7 @@ import pytest
 import redis
 from rq import Queue
 
-from monitor import cli
+from claimwatch import cli
 from monitor.broker import connect
 from monitor.errors import PermanentError, TransientError
 from monitor.models import Alert, Claim, Known

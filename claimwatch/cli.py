@@ -1,0 +1,118 @@
+"""`claimwatch` (== `python -m claimwatch`): run, poller, worker, check, status, test-alert, alerts retry.
+
+The composition root: the one place that imports both sides, ``monitor`` (the poller, the service
+and the core) and ``workers`` (the pipeline and the sinks), with plain imports, so import-linter
+sees every arrow (contracts in pyproject.toml, README "Architecture"). Each command imports what
+it runs when it runs, not at the top: the poller's and `status`'s processes never load the
+workers' code (importing it, trafilatura and numpy included, takes ~1 s and ~125 MB on the 2-core
+dev VM), and `check` none of the always-on side (tests/integration/test_entry_points.py runs
+each command and reads what it imported).
+
+Bad configuration prints one line naming the key and exits 2, before anything starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from monitor import logs
+from monitor.errors import ClaimwatchError, ConfigError
+from monitor.settings import Settings, load
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="claimwatch", description="Watch the news; alert what is new.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", "-c", action="append", type=Path, default=[], metavar="FILE",
+                        help="TOML config; repeat to layer (later files win)")
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", parents=[common], help="everything on one machine: Redis (unless redis_url), poller, workers")
+    sub.add_parser("poller", parents=[common], help="the feed poller alone, against redis_url")
+    w = sub.add_parser("worker", parents=[common], help="one RQ worker, against redis_url")
+    w.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    c = sub.add_parser("check", parents=[common], help="run the pipeline once on a URL or HTML file; change nothing")
+    c.add_argument("target", help="http(s) URL or path of an HTML file")
+    c.add_argument("--explain", action="store_true", help="the verdict on every sentence, and why")
+    c.add_argument("--watch", help="only this watch (default: every watch)")
+    s = sub.add_parser("status", parents=[common], help="feeds, errors, queue depths, recent alerts")
+    s.add_argument("--json", action="store_true")
+    t = sub.add_parser("test-alert", parents=[common], help="send a sample alert to each configured sink, or to SINK")
+    t.add_argument("sink", nargs="?", help="a sink's name (0:slack), index (0) or type (slack); default: every sink")
+    a = sub.add_parser("alerts", parents=[common], help="manage alert deliveries")
+    asub = a.add_subparsers(dest="alerts_command", required=True)
+    r = asub.add_parser("retry", parents=[common], help="send the dead letters (deliveries that failed for good) again")
+    r.add_argument("--sink", help="only this sink: its name (0:slack), index (0) or type (slack)")
+    r.add_argument("--id", dest="alert_id", help="only this alert id")
+    return ap
+
+
+def _redis_url(settings: Settings, required: bool) -> str | None:
+    url = os.environ.get("CLAIMWATCH_REDIS_URL") or settings.service.redis_url
+    if required and not url:
+        raise ConfigError("service.redis_url: required for this command (only `run` starts an embedded Redis)")
+    return url
+
+
+# How `run` starts each of its worker processes (`claimwatch worker` with the same --config files).
+WORKER_COMMAND = (sys.executable, "-m", "claimwatch", "worker")
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """The command's parts, imported here so that a process loads only what its command runs."""
+    if args.command == "run":
+        from monitor.service import run
+
+        return run(settings, args.config, WORKER_COMMAND)
+    if args.command == "poller":
+        from monitor.service import run_poller
+
+        run_poller(settings, _redis_url(settings, True))  # type: ignore[arg-type]
+        return 0
+    if args.command == "worker":
+        from workers.worker import main as worker
+
+        return worker(settings, _redis_url(settings, True), burst=args.burst)  # type: ignore[arg-type]
+    if args.command == "check":
+        from workers.check import main as check
+
+        return check(settings, args.target, explain=args.explain, watch=args.watch,
+                     redis_url=_redis_url(settings, False))
+    if args.command == "status":
+        from monitor.admin import status
+
+        return status(settings, _redis_url(settings, False), args.json)
+    if args.command == "test-alert":
+        from monitor.http import make_client
+        from workers.sinks import send_sample
+
+        with make_client(settings.network) as client:
+            return send_sample(settings, args.sink, client, sys.stdout)
+    if args.command == "alerts" and args.alerts_command == "retry":
+        from monitor.admin import alerts_retry
+
+        return alerts_retry(settings, _redis_url(settings, False), args.sink, args.alert_id)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if not args.config:
+            default = Path("config/claimwatch.toml")
+            if not default.is_file():
+                raise ConfigError("no --config given and config/claimwatch.toml not found")
+            args.config = [default]
+        settings = load(args.config)
+        logs.setup(settings.service.log_level, settings.service.log_format, args.command)
+        return _run(args, settings)
+    except ConfigError as e:
+        print(f"claimwatch: config error: {e}", file=sys.stderr)
+        return 2
+    except ClaimwatchError as e:
+        print(f"claimwatch: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0

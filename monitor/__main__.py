@@ -1,3 +1,0 @@
-from monitor.cli import main
-
-raise SystemExit(main())
