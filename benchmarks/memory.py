@@ -7,7 +7,7 @@ A real Redis (REDIS_URL, flushed, or an embedded redis-server in a temp dir). Ar
 through ``monitor.store.Store`` and ``workers.dedup`` exactly as ``workers.pipeline`` writes the
 durable keys of a seen article: the seen markers (GUID + URL), the article record (three merges, as
 the pipeline does), the content-hash owner, the MinHash signature and its 16 LSH bands; plus
-``--sentences`` known sentences per article (``Store.register``, as the pipeline adds every sentence
+``--sentences`` known sentences per article (``store.known.register``, as the pipeline adds every sentence
 of an accepted article). Per article = used_memory delta minus the known-sentence list's MEMORY
 USAGE; per known sentence = that list's MEMORY USAGE / sentences, also measured with a MiniLM-sized
 vector and against the JSON record of the layout before. Signatures are random, so every article's
@@ -29,6 +29,8 @@ every term of the claim, bincount), which ``nearest`` must match, to the sentenc
 from __future__ import annotations
 
 import argparse
+import base64
+import dataclasses
 import functools
 import json
 import math
@@ -68,22 +70,29 @@ def _analyzer():  # type: ignore[no-untyped-def]
     return Analyzer()
 
 
-def known_record(i: int, k: int, vector: bool = False) -> dict[str, object]:
+def known_record(i: int, k: int, vector: bool = False):  # type: ignore[no-untyped-def]
     """A known sentence of article i as ``Knowledge.record`` makes it (with a MiniLM-sized vector if asked)."""
+    from monitor.store import KnownRecord
     from workers.knowledge import encode_vector
 
     text = (f"Officials said on Tuesday that {k + i} people were moved from the village of Example{i} after "
             "the attack, according to a statement.")
-    rec: dict[str, object] = {"text": text, "source": article_url(i), "kind": "article", "lang": "en",
-                              "published": "2025-11-25T08:00:00+00:00"}
     analyzer = _analyzer()
-    packed = analyzer.pack(analyzer.terms(text, "en"))
-    if packed:  # as Knowledge.record writes it: other workers index the sentence without analysing it
-        rec["terms"] = packed
+    # packed terms, as Knowledge.record writes them: other workers index the sentence without analysing it
+    rec = KnownRecord(text, article_url(i), "article", "en", "2025-11-25T08:00:00+00:00",
+                      terms=analyzer.pack(analyzer.terms(text, "en")) or "")
     if vector:
         v = np.random.default_rng(i * 31 + k).standard_normal(384)
-        rec["model"], rec["vec"] = "all-MiniLM-L6-v2", encode_vector(v / np.linalg.norm(v))
+        rec = dataclasses.replace(rec, model="all-MiniLM-L6-v2", vector=encode_vector(v / np.linalg.norm(v)))
     return rec
+
+
+def as_json(rec) -> str:  # type: ignore[no-untyped-def]
+    """A known sentence as the JSON record it was before the binary form (the vector in base64)."""
+    d = {k: v for k, v in dataclasses.asdict(rec).items() if v != "" and k != "vector"}
+    if rec.vector:
+        d["vec"] = base64.b64encode(rec.vector).decode("ascii")
+    return json.dumps(d, ensure_ascii=False)
 
 
 def write_articles(store, start: int, end: int, rng: random.Random, sentences: int) -> None:  # type: ignore[no-untyped-def]
@@ -92,13 +101,13 @@ def write_articles(store, start: int, end: int, rng: random.Random, sentences: i
 
     for i in range(start, end):
         url = article_url(i)
-        store.mark_seen([f"guid:https://news.example.org/rss.xml|{i}", f"url:{url}"])
-        store.save_article(url, {"status": "processing", "from_summary": 0})  # as workers.pipeline does
-        store.content_owner(WATCH, f"{rng.getrandbits(128):032x}", url)
+        store.seen.mark([f"guid:https://news.example.org/rss.xml|{i}", f"url:{url}"])
+        store.articles.save(url, {"status": "processing", "from_summary": 0})  # as workers.pipeline does
+        store.dedup.content_owner(WATCH, f"{rng.getrandbits(128):032x}", url)
         dedup.index(store, WATCH, url, article_sig(i))
-        store.register(WATCH, [known_record(i, k) for k in range(sentences)], None, None)
-        store.save_article(url, {f"watch:{WATCH}": "no_new_claims"})
-        store.save_article(url, {"status": "done"})
+        store.known.register(WATCH, [known_record(i, k) for k in range(sentences)], None, None)
+        store.articles.save(url, {f"watch:{WATCH}": "no_new_claims"})
+        store.articles.save(url, {"status": "done"})
 
 
 def used(conn) -> int:  # type: ignore[no-untyped-def]
@@ -131,12 +140,12 @@ def known_formats(conn, store, n: int) -> list[list[object]]:  # type: ignore[no
         recs = [known_record(1_000_000 + i // 5, i % 5, vector) for i in range(n)]
         key = f"cw:w:fmt{int(vector)}:known"
         for j in range(0, n, 500):
-            store.register(f"fmt{int(vector)}", recs[j:j + 500], None, None)
+            store.known.register(f"fmt{int(vector)}", recs[j:j + 500], None, None)
         now = usage(conn, key) / n
         conn.delete(key, f"cw:w:fmt{int(vector)}:docs")
         pipe = conn.pipeline(transaction=False)
         for j in range(0, n, 500):
-            pipe.rpush("bench:json", *[json.dumps(r, ensure_ascii=False) for r in recs[j:j + 500]])
+            pipe.rpush("bench:json", *[as_json(r) for r in recs[j:j + 500]])
         pipe.execute()
         before = usage(conn, "bench:json") / n
         conn.delete("bench:json")
@@ -151,9 +160,9 @@ def transient(conn, store, n: int, rng: random.Random, words: list[str]) -> tupl
     m0 = used(conn)
     for i in range(n):
         text = fake_text(rng, words, 700)
-        store.cache_page(f"https://t.example/{i}", {"url": f"https://t.example/{i}", "title": "A headline",
-                                                  "text": text, "paragraphs": text.split(". "), "source": "X",
-                                                  "published": None, "author": None, "from_summary": False})
+        store.articles.save_page(f"https://t.example/{i}", {
+            "url": f"https://t.example/{i}", "title": "A headline", "text": text, "paragraphs": text.split(". "),
+            "source": "X", "published": None, "author": None, "from_summary": False})
     page = (used(conn) - m0) / n
     q = Queue("bench-transient", connection=conn)
     m0 = used(conn)

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from monitor.filters import watch_query  # noqa: E402
 from monitor.models import Article  # noqa: E402
 from monitor.settings import load as load_settings  # noqa: E402
+from monitor.store import KnownRecord  # noqa: E402
 from workers import embed  # noqa: E402
 from workers.knowledge import Knowledge  # noqa: E402
 from workers.pipeline import assess  # noqa: E402
@@ -62,8 +63,7 @@ def main() -> int:
     knowledge = Knowledge(watch.name, analyzer, encoder)
     for path in watch.seed:
         lang, sents = seed_sentences(Path(path).read_text(), analyzer)
-        knowledge.add_records([{"text": s, "lang": lang, "source": f"seed:{Path(path).name}", "kind": "seed"}
-                               for s in sents])
+        knowledge.add_records([KnownRecord(s, f"seed:{Path(path).name}", "seed", lang) for s in sents])
     query = watch_query(watch)
     docs = json.loads((SHARED / args.corpus / "corpus.json").read_text())["docs"]
     docs.sort(key=lambda d: (d["phase"], d.get("published") or ""))

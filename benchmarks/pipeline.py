@@ -207,7 +207,7 @@ def run_workers(stage: Stage, config: Path, redis_url: str, tmp: Path, n_workers
     from monitor.store import Store
 
     store = Store(connect(redis_url))
-    stats, lat = store.stats(), store.latencies()
+    stats, lat = store.metrics.stats(), store.metrics.latencies()
     lock = {k: lat.get(f"novelty_lock_{k}", {"sum": 0.0, "count": 0}) for k in ("wait", "held")}
     return {"enqueued": enqueued, "articles": len(entries), "deliveries": len(spans.get("deliver_alert", [])),
             "span": span, "wall": wall, "rate": len(entries) / span if span else 0.0,
@@ -252,7 +252,7 @@ STAGES = {  # stage -> (module, attribute) wrapped with a CPU timer in the in-pr
     "relevance": ("workers.pipeline", "relevance"),
     "claims (judge)": ("workers.pipeline", "judge"),
     "knowledge sync": ("workers.knowledge", "Knowledge.sync"),
-    "Redis writes (register)": ("monitor.store", "Store.register"),
+    "Redis writes (register)": ("monitor.store.known", "KnownSentences.register"),
 }
 
 

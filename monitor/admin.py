@@ -88,13 +88,13 @@ def alerts_retry(settings: Settings, url: str | None, selector: str | None, aler
         generation = int(time.time())
         resent = 0
         for name in names:
-            for letter in store.take_dead_letters(name, alert_id):
+            for letter in store.deliveries.take_dead_letters(name, alert_id):
                 alert = Alert.from_dict(letter["alert"])
-                store.clear_delivery(alert.id, name)
+                store.deliveries.clear(alert.id, name)
                 enqueue_delivery(alerts_q, alert, name, generation=generation)
                 resent += 1
                 print(f"  {alert.id} -> sink {name} (failed before: {letter.get('error', '?')})")
-        left = len(store.dead_letters())
+        left = len(store.deliveries.dead_letters())
     print(f"re-queued {resent} deliver{'y' if resent == 1 else 'ies'}; {left} dead letter(s) left"
           + ("" if service_running else " (the workers of `claimwatch run` send them when it runs)"))
     return 0

@@ -68,13 +68,13 @@ class Poller:
     # ------------------------------------------------------------------ scheduling
 
     def sync_feeds(self) -> None:
-        self.store.forget_gone_except(self._feeds)
-        live = [u for u in self._feeds if self.store.feed_state(u).get("gone") != "1"]
-        self.store.register_feeds(live, now=self.clock())
-        self.store.forget_feeds_except(live)
+        self.store.feeds.forget_gone_except(self._feeds)
+        live = [u for u in self._feeds if self.store.feeds.state(u).get("gone") != "1"]
+        self.store.feeds.register(live, now=self.clock())
+        self.store.feeds.forget_except(live)
 
     async def poll_due(self) -> int:
-        due = [self._feeds[u] for u in self.store.due_feeds(self.clock()) if u in self._feeds]
+        due = [self._feeds[u] for u in self.store.feeds.due(self.clock()) if u in self._feeds]
         limit = asyncio.Semaphore(self.settings.network.concurrency)
 
         async def one(feed: FeedSettings) -> int:
@@ -108,11 +108,11 @@ class Poller:
                     if not synced:
                         self.sync_feeds()
                         synced = True
-                    self.store.heartbeat("poller", self.ident)
-                    for url in self.store.due_feeds(self.clock()):
+                    self.store.metrics.heartbeat("poller", self.ident)
+                    for url in self.store.feeds.due(self.clock()):
                         if url in self._feeds and url not in inflight:
                             inflight[url] = asyncio.create_task(one(self._feeds[url]), name=f"poll {url}")
-                    upcoming = self.store.next_due()
+                    upcoming = self.store.feeds.next_due()
                     if redis_down_since is not None:
                         log.info("poller %s: Redis is back after %.0f s", self.ident, self.clock() - redis_down_since)
                         redis_down_since = None
@@ -147,7 +147,7 @@ class Poller:
         url = feed.url
         # the lease, the due check (another poller may have polled it between our due list and now),
         # the poll counter and the feed's state: one round trip
-        state = self.store.begin_poll(url, self.ident, self.settings.service.feed_lease,
+        state = self.store.feeds.begin_poll(url, self.ident, self.settings.service.feed_lease,
                                       due_by=self.clock() if only_if_due else None)
         if state is None:
             return 0
@@ -167,7 +167,7 @@ class Poller:
             return 0
         finally:
             if not released:
-                self.store.release_lease(url, self.ident)
+                self.store.feeds.release_lease(url, self.ident)
 
     def _interval(self, feed: FeedSettings) -> float:
         return feed.interval or self.settings.service.poll_interval
@@ -210,13 +210,13 @@ class Poller:
                          cap=self.settings.service.max_backoff)
         saved["next_poll"] = when
         changed = {k: v for k, v in saved.items() if state.get(k) != ("" if v is None else str(v))}
-        self.store.finish_poll(feed.url, self.ident, changed, next_poll=when, counts=counts, timings=timings)
+        self.store.feeds.finish_poll(feed.url, self.ident, changed, next_poll=when, counts=counts, timings=timings)
         return n
 
     def _learned_profiles(self) -> dict[str, set[str]]:
         now = time.monotonic()
         if now - self._profiles_read >= PROFILE_REFRESH:
-            self._profiles = {name: self.store.profile(name) for name in self._queries}
+            self._profiles = {name: self.store.known.profile(name) for name in self._queries}
             self._profiles_read = now
         return self._profiles
 
@@ -245,19 +245,19 @@ class Poller:
             if not watches:
                 continue
             keys = [f"guid:{feed.url}|{item.guid}"] + ([f"url:{item.url}"] if item.url else [])
-            if not self.store.mark_seen(keys):
+            if not self.store.seen.mark(keys):
                 continue
             url = item.url or item.link
             if not url:  # no link: a stable stand-in; the article is the feed's own text
                 url = f"{feed.url.split('#', 1)[0]}#entry-{digest(item.guid, 8)}"
-                self.store.count("entries_without_link")
+                self.store.metrics.count("entries_without_link")
             entry = Entry(watches=watches, feed_url=feed.url, feed_name=feed.name or parsed.title,
                           url=url, link=item.link, guid=item.guid, title=item.title,
                           summary=item.summary, published=item.published, author=item.author, learned=learned)
             try:
                 self.enqueue(entry)
             except Exception as e:
-                self.store.unmark_seen(keys)
+                self.store.seen.unmark(keys)
                 raise TransientError(f"enqueue failed: {type(e).__name__}: {e}", kind="enqueue") from e
             if learned:
                 self.store.count("entries_learned")
@@ -267,18 +267,18 @@ class Poller:
     def _failed(self, feed: FeedSettings, state: dict[str, str], e: ClaimwatchError) -> None:
         now, errors = self.clock(), int(state.get("errors") or 0) + 1
         name = feed.name or safe_url(feed.url)
-        self.store.count(f"feed_error:{e.kind}")
+        self.store.metrics.count(f"feed_error:{e.kind}")
         saved: dict[str, object] = {"errors": errors, "last_error": f"{e.kind}: {e}", "last_fail": now}
         if isinstance(e, Gone) and e.kind == "http_410":
             log.warning("feed %s is gone (HTTP 410): no longer polled; remove it from the config", name)
-            self.store.save_feed_state(feed.url, saved | {"gone": 1})
-            self.store.mark_gone(feed.url)
+            self.store.feeds.save_state(feed.url, saved | {"gone": 1})
+            self.store.feeds.mark_gone(feed.url)
             return
         when = next_poll(now, self._interval(feed), errors=errors, retry_after=getattr(e, "retry_after", None),
                          cap=self.settings.service.max_backoff)
         log.warning("feed %s failed (%s: %s); error %d in a row, next try in %.0f s",
                     name, e.kind, e, errors, when - now)
-        self.store.save_feed_state(feed.url, saved | {"next_poll": when}, next_poll=when)
+        self.store.feeds.save_state(feed.url, saved | {"next_poll": when}, next_poll=when)
 
 
 def _log_aborted(feed: FeedSettings, e: BaseException) -> None:

@@ -147,7 +147,7 @@ class Supervisor:
         log.error("embedded redis-server exited (%s); starting it again on %s", e.proc.returncode, e.data_dir)
         e.start()
         with contextlib.suppress(redis.RedisError):
-            self.store.count("redis_restarts")
+            self.store.metrics.count("redis_restarts")
 
     def _check_workers(self) -> None:
         for i, w in enumerate(self.workers):
@@ -167,7 +167,7 @@ class Supervisor:
             self.workers[i] = self._spawn()
             self.restarts += 1
             with contextlib.suppress(redis.RedisError):
-                self.store.count("worker_restarts")
+                self.store.metrics.count("worker_restarts")
 
     def _recover(self) -> None:
         dead = list(self._pending)

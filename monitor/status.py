@@ -33,7 +33,7 @@ def collect(store: Store, connection: redis.Redis, *, recent: int = 10) -> dict[
     alerts_q, entries_q = queues(connection)
     now = time.time()
     feeds = []
-    for f in store.feeds():
+    for f in store.feeds.all():
         nxt = float(f.get("next_poll") or 0) or None
         gone = f.get("gone") == "1"
         feeds.append({
@@ -47,11 +47,11 @@ def collect(store: Store, connection: redis.Redis, *, recent: int = 10) -> dict[
                    "scheduled_retries": alerts_q.scheduled_job_registry.count + entries_q.scheduled_job_registry.count,
                    "in_progress": alerts_q.started_job_registry.count + entries_q.started_job_registry.count,
                    "failed": entries_q.failed_job_registry.count + alerts_q.failed_job_registry.count},
-        "pollers": store.alive("poller"),
+        "pollers": store.metrics.alive("poller"),
         "workers": [w.name for w in Worker.all(connection=connection)],
-        "recent_alerts": store.recent_alerts(recent),
-        "dead_letters": store.dead_letters()[-recent:],
-        "stats": store.stats(),
+        "recent_alerts": store.alerts.recent(recent),
+        "dead_letters": store.deliveries.dead_letters()[-recent:],
+        "stats": store.metrics.stats(),
     }
 
 
@@ -59,11 +59,11 @@ def health(store: Store, connection: redis.Redis,
            extra: Callable[[], dict[str, Any]] | None = None) -> tuple[bool, dict[str, Any]]:
     checks: dict[str, Any] = {}
     try:
-        store.r.ping()
+        store.client.ping()
         checks["redis"] = "ok"
     except redis.RedisError as e:
         return False, {"ok": False, "redis": f"unreachable: {type(e).__name__}"}
-    ages = store.heartbeat_ages("poller")
+    ages = store.metrics.heartbeat_ages("poller")
     freshest = min(ages.values()) if ages else None
     checks["pollers"] = len(ages)
     checks["poller_heartbeat_age"] = None if freshest is None else round(freshest, 1)
@@ -118,7 +118,7 @@ class StatsCollector:
 
     def collect(self) -> Iterator[Metric]:
         families: dict[str, CounterMetricFamily] = {}
-        for key, value in sorted(self.store.stats().items()):
+        for key, value in sorted(self.store.metrics.stats().items()):
             name, _, rest = key.partition(":")
             metric, doc, labels = _COUNTERS.get(name, (name, f"claimwatch {name}", ("kind",) if rest else ()))
             fam = families.get(metric)
@@ -127,7 +127,7 @@ class StatsCollector:
             fam.add_metric(_split(rest, labels), value)
         yield from families.values()
 
-        for stage, d in sorted(self.store.latencies().items()):
+        for stage, d in sorted(self.store.metrics.latencies().items()):
             h = HistogramMetricFamily(f"claimwatch_{stage}_seconds", f"time spent in {stage.replace('_', ' ')}")
             h.add_metric([], d["buckets"], d["sum"])
             yield h
@@ -145,13 +145,13 @@ class StatsCollector:
 
         feeds = GaugeMetricFamily("claimwatch_feeds", "configured feeds by state", labels=["state"])
         states = {"ok": 0, "failing": 0, "gone": 0}
-        for f in self.store.feeds():
+        for f in self.store.feeds.all():
             states["gone" if f.get("gone") == "1" else "failing" if int(f.get("errors") or 0) else "ok"] += 1
         for state, n in states.items():
             feeds.add_metric([state], n)
         yield feeds
 
-        ages = self.store.heartbeat_ages("poller")
+        ages = self.store.metrics.heartbeat_ages("poller")
         yield GaugeMetricFamily("claimwatch_pollers", "poller loops alive", value=len(ages))
         if ages:
             yield GaugeMetricFamily("claimwatch_poller_heartbeat_age_seconds", "seconds since the poll loop beat",

@@ -13,7 +13,7 @@ from monitor.broker import connect
 from monitor.feeds import canonical_url
 from monitor.models import Entry
 from monitor.settings import Settings
-from monitor.store import Store
+from monitor.store import KnownRecord, Store
 from workers.extract import extract
 from workers.pipeline import Assessment, assess, make_alert
 from workers.runtime import boot
@@ -61,8 +61,7 @@ def main(settings: Settings, target: str, *, explain: bool = False, watch: str |
         if not redis_url or not knowledge.items:
             for path in w.seed:
                 lang, sents = seed_sentences(Path(path).read_text(encoding="utf-8", errors="replace"), ctx.analyzer)
-                knowledge.add_records([{"text": s, "lang": lang, "source": f"seed:{Path(path).name}",
-                                        "kind": "seed"} for s in sents])
+                knowledge.add_records([KnownRecord(s, f"seed:{Path(path).name}", "seed", lang) for s in sents])
         a = assess(article, w, knowledge, ctx.analyzer, ctx.queries[w.name])
         _print(a, explain)
         if a.new:

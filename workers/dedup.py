@@ -75,7 +75,7 @@ def nearest_copy(store: Store, watch: str, sig: Signature, threshold: float,
     """The indexed text most like ``sig`` (other than ``exclude``, the text itself on a re-run), if
     its estimated Jaccard reaches ``threshold``."""
     best, best_j = None, 0.0
-    for doc_id, raw in sorted(store.lsh_candidates(watch, sig.bands()).items()):
+    for doc_id, raw in sorted(store.dedup.candidates(watch, sig.bands()).items()):
         if doc_id == exclude:
             continue
         j = sig.jaccard_compact(raw)
@@ -86,4 +86,4 @@ def nearest_copy(store: Store, watch: str, sig: Signature, threshold: float,
 
 def index(store: Store, watch: str, doc_id: str, sig: Signature) -> None:
     """Index a text (idempotent): its compact signature and its 16 LSH band entries, in one call."""
-    store.lsh_add(watch, sig.bands(), doc_id, sig.compact())
+    store.dedup.index(watch, sig.bands(), doc_id, sig.compact())

@@ -36,18 +36,18 @@ def deliver(alert: Alert, sink: Sink, store: Store, client: httpx.Client) -> boo
 
     Errors (``TransientError``, ``PermanentError``) are counted and propagate to the caller.
     """
-    if store.delivered(alert.id, sink.name):
+    if store.deliveries.sent(alert.id, sink.name):
         return False
     try:
         sink.send(alert, client)
     except (TransientError, PermanentError) as e:
-        store.count(f"alerts_failed:{sink.name}:{e.kind}")
+        store.metrics.count(f"alerts_failed:{sink.name}:{e.kind}")
         key, _ = rate_of(sink)
         if key and isinstance(e, TransientError) and e.kind == "http_429" and e.retry_after:
-            store.rate_block(key, min(e.retry_after, MAX_RETRY_AFTER))  # every worker waits, not just this one
+            store.rates.block(key, min(e.retry_after, MAX_RETRY_AFTER))  # every worker waits, not just this one
         raise
-    store.set_delivery(alert.id, sink.name, "sent")
-    store.count(f"alerts_sent:{sink.name}")
+    store.deliveries.set_status(alert.id, sink.name, "sent")
+    store.metrics.count(f"alerts_sent:{sink.name}")
     return True
 
 
@@ -55,9 +55,9 @@ def slot_wait(alert: Alert, sink: Sink, store: Store, *, reserved: bool = False)
     """Seconds this delivery must wait for the sink's rate limit (0: send now). A positive answer
     reserves a slot: the caller re-enqueues itself for then with ``reserved=True``."""
     key, interval = rate_of(sink)
-    if key is None or store.delivered(alert.id, sink.name):
+    if key is None or store.deliveries.sent(alert.id, sink.name):
         return 0.0
-    return store.rate_slot(key, interval, reserved=reserved)
+    return store.rates.slot(key, interval, reserved=reserved)
 
 
 def retry_delay(
@@ -94,8 +94,8 @@ def _describe(error: Exception) -> tuple[str, str]:
 def give_up(alert: Alert, sink: Sink, store: Store, error: Exception, attempts: int) -> None:
     """Record that ``alert`` will not reach ``sink``: its delivery status and a dead letter."""
     kind, message = _describe(error)
-    store.set_delivery(alert.id, sink.name, f"failed: {kind}")
-    store.dead_letter(
+    store.deliveries.set_status(alert.id, sink.name, f"failed: {kind}")
+    store.deliveries.dead_letter(
         {
             "alert": alert.to_dict(),
             "sink": sink.name,
@@ -104,7 +104,7 @@ def give_up(alert: Alert, sink: Sink, store: Store, error: Exception, attempts: 
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
     )
-    store.count(f"alerts_dead:{sink.name}")
+    store.metrics.count(f"alerts_dead:{sink.name}")
     log.warning(
         "alert %s to sink %s: giving up after %d attempt(s): %s: %s", alert.id, sink.name, attempts, kind, message
     )

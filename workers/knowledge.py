@@ -10,7 +10,6 @@ when the watched events are in the news.
 
 from __future__ import annotations
 
-import base64
 import functools
 import math
 from array import array
@@ -18,14 +17,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from wordfreq import zipf_frequency
 
 from monitor.profile import term_stems
-from monitor.store import Store
+from monitor.store import KnownRecord, Store
 from workers.embed import Encoder
 from workers.text import Analyzer, Terms
 
@@ -104,20 +102,20 @@ class Knowledge:
         fresh = iter(self.encoder.encode(todo)) if todo else iter(())
         return np.stack([self._matrix[r] if r is not None else next(fresh) for r in rows]).astype(np.float32)
 
-    def add_records(self, records: list[dict[str, Any]]) -> None:
+    def add_records(self, records: list[KnownRecord]) -> None:
         """Known-sentence records as Redis holds them (text, lang, source, kind, published; the
         sentence's terms when packed by the same analysis, and its vector when the worker that judged
         it had the same encoder: neither is computed again)."""
         vectors = self._vectors_of(records)
         # the sources this index has no sentence of yet: each adds its published date once
-        undated = {s for s in (rec.get("source", "") for rec in records) if s not in self._source_terms}
+        undated = {s for s in (rec.source for rec in records) if s not in self._source_terms}
         for i, rec in enumerate(records):
-            source = rec.get("source", "")
-            self.add(rec["text"], rec.get("lang", "en"), source, rec.get("kind", "article"),
-                     terms=self.analyzer.unpack(rec.get("terms")), vector=None if vectors is None else vectors[i])
-            if rec.get("published") and source in undated:
+            source = rec.source
+            self.add(rec.text, rec.lang, source, rec.kind,
+                     terms=self.analyzer.unpack(rec.terms), vector=None if vectors is None else vectors[i])
+            if rec.published and source in undated:
                 undated.discard(source)
-                day = day_of(rec["published"])
+                day = day_of(rec.published)
                 if day:
                     self.dates.append(day)
         if self._shelved:  # a fuzzy miss may match a word shelved since (also by add())
@@ -133,31 +131,29 @@ class Knowledge:
         self._matrix[self._rows] = vector
         self._rows += 1
 
-    def _vectors_of(self, records: list[dict[str, Any]]) -> list[np.ndarray] | None:
+    def _vectors_of(self, records: list[KnownRecord]) -> list[np.ndarray] | None:
         if self.encoder is None or not records:
             return None
-        out: list[np.ndarray | None] = [decode_vector(r.get("vec")) if r.get("model") == self.encoder.name else None
+        out: list[np.ndarray | None] = [decode_vector(r.vector) if r.model == self.encoder.name else None
                                         for r in records]
         missing = [i for i, v in enumerate(out) if v is None]
         if missing:
-            for i, v in zip(missing, self.encoder.encode([records[i]["text"] for i in missing]), strict=True):
+            for i, v in zip(missing, self.encoder.encode([records[i].text for i in missing]), strict=True):
                 out[i] = v
         return out  # type: ignore[return-value]
 
-    def record(self, item: KnownSentence, lang: str, published: str | None) -> dict[str, Any]:
+    def record(self, item: KnownSentence, lang: str, published: str | None) -> KnownRecord:
         """The Redis record of a sentence this process added (with its vector, if any)."""
-        rec: dict[str, Any] = {"text": item.text, "source": item.source, "kind": item.kind, "lang": lang,
-                               "published": published}
-        packed = self.analyzer.pack(item.terms)
-        if packed:  # other workers index it without analysing the text again
-            rec["terms"] = packed
+        model, vector = "", b""
         if self.encoder is not None and item.idx < self._rows:
-            rec["model"], rec["vec"] = self.encoder.name, encode_vector(self._matrix[item.idx])
-        return rec
+            model, vector = self.encoder.name, encode_vector(self._matrix[item.idx])
+        # packed terms: other workers index it without analysing the text again
+        return KnownRecord(item.text, item.source, item.kind, lang, published, model, vector,
+                           self.analyzer.pack(item.terms) or "")
 
     def sync(self, store: Store) -> int:
         """Read what other workers added since the last sync; returns how many sentences."""
-        new = store.known(self.watch, start=self.synced)
+        new = store.known.read(self.watch, start=self.synced)
         self.add_records(new)
         self.synced += len(new)
         return len(new)
@@ -388,15 +384,15 @@ def _general_frequency(term: str, lang: str) -> float:
     return 10 ** (max(zipf_frequency(term, lang), 1.0) - 9)
 
 
-def encode_vector(vector: np.ndarray) -> str:
-    """A unit vector as base64 float16 (768 bytes for 384 dimensions; cosines stay within 1e-3)."""
-    return base64.b64encode(np.asarray(vector, dtype=np.float16).tobytes()).decode("ascii")
+def encode_vector(vector: np.ndarray) -> bytes:
+    """A unit vector as float16 bytes (768 bytes for 384 dimensions; cosines stay within 1e-3)."""
+    return np.asarray(vector, dtype=np.float16).tobytes()
 
 
-def decode_vector(value: str | None) -> np.ndarray | None:
+def decode_vector(value: bytes | None) -> np.ndarray | None:
     if not value:
         return None
     try:
-        return np.frombuffer(base64.b64decode(value), dtype=np.float16).astype(np.float32)
-    except (ValueError, TypeError):
+        return np.frombuffer(value, dtype=np.float16).astype(np.float32)
+    except ValueError:
         return None

@@ -80,17 +80,17 @@ def fetch_article(entry: Entry, ctx: Context) -> Article:
     the summary stands in. The result is kept a day (``cw:page``): a job re-run after a crash does
     not fetch the page again.
     """
-    cached = ctx.store.cached_page(entry.url)
+    cached = ctx.store.articles.page(entry.url)
     if cached:
         return Article.from_dict(cached)
     article = _fetch_article(entry, ctx)
-    ctx.store.cache_page(entry.url, article.to_dict())
+    ctx.store.articles.save_page(entry.url, article.to_dict())
     return article
 
 
 def _summary_instead(entry: Entry, ctx: Context, kind: str, why: str) -> Article:
     log.warning("page %s %s; using the feed's summary", http.safe_url(entry.url), why)
-    ctx.store.count(f"page_error:{kind}")
+    ctx.store.metrics.count(f"page_error:{kind}")
     return extract(b"", entry.url, entry)
 
 
@@ -106,11 +106,11 @@ def _fetch_article(entry: Entry, ctx: Context) -> Article:
     except TransientError as e:
         job = get_current_job()
         if job is not None and job.retries_left:
-            ctx.store.count(f"page_error:{e.kind}")
+            ctx.store.metrics.count(f"page_error:{e.kind}")
             raise
         return _summary_instead(entry, ctx, e.kind, f"failed again ({e.kind}: {e})")
     finally:
-        ctx.store.observe("page_fetch", time.monotonic() - started)
+        ctx.store.metrics.observe("page_fetch", time.monotonic() - started)
     ctype = page.headers.get("content-type", "")
     mime = ctype.split(";")[0].strip().lower()
     if (mime and "html" not in mime and "xml" not in mime) or (not mime and _binary(page.body)):
@@ -118,7 +118,7 @@ def _fetch_article(entry: Entry, ctx: Context) -> Article:
     article = extract(page.body, entry.url, entry, ctype)
     if article.from_summary and page.body:
         log.warning("page %s: no article text found; using the feed's summary", http.safe_url(entry.url))
-        ctx.store.count("page_error:no_text")
+        ctx.store.metrics.count("page_error:no_text")
     return article
 
 
@@ -247,13 +247,13 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
     if knowledge.encoder is not None and score >= watch.novelty.relevance:
         reading = replace(reading, vectors=knowledge.encode([strip_dateline(s) for s in reading.sentences]))
     with _novelty_lock(store, watch.name):
-        saved = store.saved_alert(alert_id)
+        saved = store.alerts.saved(alert_id)
         if saved:  # judged and registered before a crash: only the deliveries may be missing
             alert = Alert.from_dict(saved)
             _enqueue_deliveries(alert, ctx)
             return Assessment(watch.name, "new_claims", f"{len(alert.claims)} new claim(s), registered before")
         knowledge.sync(store)
-        owner = store.content_owner(watch.name, chash, article.url)
+        owner = store.dedup.content_owner(watch.name, chash, article.url)
         if owner:
             return Assessment(watch.name, "duplicate", f"the same text as {owner}", 1.0, owner)
         near = dedup.nearest_copy(store, watch.name, sig, watch.novelty.near_duplicate, exclude=article.url)
@@ -264,14 +264,14 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
         dedup.index(store, watch.name, article.url, sig)
         added = knowledge.items[before:]
         alert = make_alert(article, a) if a.new else None
-        store.register(
+        store.known.register(
             watch.name, [knowledge.record(k, a.lang, article.published) for k in added],
             alert.to_dict() if alert else None,
             {"id": alert.id, "watch": alert.watch, "url": alert.article_url, "title": alert.article_title,
              "claims": [c.to_dict() for c in alert.claims], "detected_at": alert.detected_at} if alert else None)
         knowledge.synced += len(added)
         if a.status in ("new_claims", "no_new_claims"):  # about the watch: its topical words teach the poller
-            store.add_profile(watch.name, knowledge.topical_stems((k.terms for k in added), a.lang))
+            store.known.add_profile(watch.name, knowledge.topical_stems((k.terms for k in added), a.lang))
         if alert:
             _enqueue_deliveries(alert, ctx)
         return a
@@ -283,7 +283,7 @@ def _novelty_lock(store: Store, watch: str) -> Iterator[None]:
     with several workers, the held share of a job bounds how far they scale."""
     asked, got, released = time.monotonic(), 0.0, 0.0
     try:
-        with store.novelty_lock(watch):
+        with store.known.lock(watch):
             got = time.monotonic()
             try:
                 yield
@@ -292,35 +292,35 @@ def _novelty_lock(store: Store, watch: str) -> Iterator[None]:
     finally:
         if got and released:
             with contextlib.suppress(redis.RedisError):
-                store.observe_many({"novelty_lock_wait": got - asked, "novelty_lock_held": released - got})
+                store.metrics.observe_many({"novelty_lock_wait": got - asked, "novelty_lock_held": released - got})
 
 
 def _enqueue_deliveries(alert: Alert, ctx: Context) -> None:
     for sink in sinks_for(ctx.sinks, alert.watch, ctx.settings):
-        if ctx.alerts_queue is not None and not ctx.store.delivered(alert.id, sink.name):
+        if ctx.alerts_queue is not None and not ctx.store.deliveries.sent(alert.id, sink.name):
             enqueue_delivery(ctx.alerts_queue, alert, sink.name)
 
 
 def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
     store = ctx.store
-    record = store.article(entry.url)
+    record = store.articles.get(entry.url)
     if record.get("status") == "done":
         for watch in entry.watches:  # a retry after a crash: make sure its alert went out
-            saved = store.saved_alert(digest(f"{watch}|{entry.url}"))
+            saved = store.alerts.saved(digest(f"{watch}|{entry.url}"))
             if saved:
                 _enqueue_deliveries(Alert.from_dict(saved), ctx)
         return []
     article = fetch_article(entry, ctx)
     # the record holds what is read back (the title, source and reasons are in the log and the alert)
-    store.save_article(entry.url, {"status": "processing", "from_summary": int(article.from_summary)})
+    store.articles.save(entry.url, {"status": "processing", "from_summary": int(article.from_summary)})
     out = []
     for name in entry.watches:
         watch = ctx.settings.watch(name)
         a = _judge_and_register(article, watch, ctx, name in entry.learned)
         out.append(a)
-        store.count(f"articles:{a.status}")
+        store.metrics.count(f"articles:{a.status}")
         log.info("%s [%s] %s: %s", entry.url, name, a.status, a.reason)
-        store.save_article(entry.url, {f"watch:{name}": a.status,
+        store.articles.save(entry.url, {f"watch:{name}": a.status,
                                        **({"duplicate_of": a.duplicate_of} if a.duplicate_of else {})})
-    store.save_article(entry.url, {"status": "done"})
+    store.articles.save(entry.url, {"status": "done"})
     return out

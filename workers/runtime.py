@@ -43,6 +43,7 @@ def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyz
             knowledge.sync(store)
             seed = [k for k in knowledge.items if k.kind == "seed"]  # what the poller looks for beyond keywords
             for lang in {k.lang for k in seed}:
-                store.add_profile(watch.name, knowledge.topical_stems((k.terms for k in seed if k.lang == lang), lang))
+                stems = knowledge.topical_stems((k.terms for k in seed if k.lang == lang), lang)
+                store.known.add_profile(watch.name, stems)
         ctx.knowledge[watch.name] = knowledge
     return ctx

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from monitor.settings import WatchSettings
-from monitor.store import Store, digest
+from monitor.store import KnownRecord, Store, digest
 from workers import dedup
 from workers.embed import Encoder
 from workers.knowledge import encode_vector
@@ -29,19 +30,14 @@ def seed_sentences(text: str, analyzer: Analyzer) -> tuple[str, list[str]]:
     return lang, out
 
 
-def _records(path: Path, text: str, analyzer: Analyzer, encoder: Encoder | None) -> list[dict[str, str]]:
+def _records(path: Path, text: str, analyzer: Analyzer, encoder: Encoder | None) -> list[KnownRecord]:
     lang, sents = seed_sentences(text, analyzer)
     source = f"seed:{path.name}"
-    records: list[dict[str, str]] = []
-    for s in sents:
-        rec = {"text": s, "lang": lang, "source": source, "kind": "seed"}
-        packed = analyzer.pack(analyzer.terms(s, lang))
-        if packed:
-            rec["terms"] = packed
-        records.append(rec)
+    records = [KnownRecord(s, source, "seed", lang, terms=analyzer.pack(analyzer.terms(s, lang)) or "")
+               for s in sents]
     if encoder is not None:  # the vectors travel with the records: workers need not encode the seed
-        for rec, vector in zip(records, encoder.encode(sents), strict=True):
-            rec["model"], rec["vec"] = encoder.name, encode_vector(vector)
+        records = [replace(rec, model=encoder.name, vector=encode_vector(vector))
+                   for rec, vector in zip(records, encoder.encode(sents), strict=True)]
     return records
 
 
@@ -52,23 +48,23 @@ def ensure_seeded(watch: WatchSettings, store: Store, analyzer: Analyzer, encode
     watch's lock; under it, only the check that no other worker seeded the file meanwhile, and the writes.
     """
     pending = []
-    done = store.seeded(watch.name)
+    done = store.known.seeded(watch.name)
     for path in map(Path, watch.seed):
         text = path.read_text(encoding="utf-8", errors="replace")
         if done.get(str(path)) != digest(text):
             pending.append((path, text, _records(path, text, analyzer, encoder)))
     added = 0
-    with store.novelty_lock(watch.name):
-        done = store.seeded(watch.name)
+    with store.known.lock(watch.name):
+        done = store.known.seeded(watch.name)
         for path, text, records in pending:
             h = digest(text)
             if done.get(str(path)) == h:
                 continue
             source = f"seed:{path.name}"
-            store.add_known(watch.name, records)
-            store.content_owner(watch.name, dedup.content_hash(text), source)
+            store.known.register(watch.name, records)
+            store.dedup.content_owner(watch.name, dedup.content_hash(text), source)
             dedup.index(store, watch.name, source, dedup.signature(text))
-            store.mark_seeded(watch.name, str(path), h)
+            store.known.mark_seeded(watch.name, str(path), h)
             added += len(records)
             log.info("watch %s: seeded %d sentences from %s", watch.name, len(records), path.name)
     return added

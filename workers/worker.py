@@ -131,7 +131,7 @@ class PreloadedWorker(SimpleWorker):
 
     def _observe(self, stage: str, seconds: float) -> None:
         with contextlib.suppress(redis.RedisError):
-            self.store.observe(stage, seconds)
+            self.store.metrics.observe(stage, seconds)
 
     def handle_exception(self, job, *exc_info):  # type: ignore[no-untyped-def]
         exc = exc_info[1] if len(exc_info) > 1 else None

@@ -26,7 +26,7 @@ def test_status_reads_the_running_services_redis(tmp_path: Path, capsys: pytest.
     cfg = _config(tmp_path)
     server = EmbeddedRedis(tmp_path / "data").start()  # as `claimwatch run` leaves it while it runs
     try:
-        Store(connect(server.url)).save_feed_state("https://feeds.example/rss.xml", {"errors": 2,
+        Store(connect(server.url)).feeds.save_state("https://feeds.example/rss.xml", {"errors": 2,
                                                    "last_error": "dns: cannot resolve"}, next_poll=1.0)
         assert main(["status", "--json", "--config", str(cfg)]) == 0
         report = json.loads(capsys.readouterr().out)

@@ -225,15 +225,15 @@ def test_loopback_refused_without_allow_private(services: Services, client: http
 
 def test_rate_slots_are_shared_and_reserved(store: Store, redis_url: str) -> None:
     other = Store(connect(redis_url))  # another worker
-    assert store.rate_slot("slack:t1", 1.0) == 0.0
-    w1 = other.rate_slot("slack:t1", 1.0)
-    w2 = store.rate_slot("slack:t1", 1.0)
+    assert store.rates.slot("slack:t1", 1.0) == 0.0
+    w1 = other.rates.slot("slack:t1", 1.0)
+    w2 = store.rates.slot("slack:t1", 1.0)
     assert 0.9 <= w1 <= 1.0 and 1.9 <= w2 <= 2.0  # a burst queues up, one slot a second
-    assert store.rate_slot("slack:t2", 1.0) == 0.0  # another target has its own limit
-    assert store.rate_slot("slack:t1", 1.0, reserved=True) == 0.0  # a holder of a slot goes at once
-    store.rate_block("slack:t1", 5.0)  # a 429 said: wait 5 s
-    assert 4.9 <= other.rate_slot("slack:t1", 1.0, reserved=True) <= 5.0  # even holders wait now
-    assert 5.9 <= store.rate_slot("slack:t1", 1.0) <= 6.0
+    assert store.rates.slot("slack:t2", 1.0) == 0.0  # another target has its own limit
+    assert store.rates.slot("slack:t1", 1.0, reserved=True) == 0.0  # a holder of a slot goes at once
+    store.rates.block("slack:t1", 5.0)  # a 429 said: wait 5 s
+    assert 4.9 <= other.rates.slot("slack:t1", 1.0, reserved=True) <= 5.0  # even holders wait now
+    assert 5.9 <= store.rates.slot("slack:t1", 1.0) <= 6.0
 
 
 def make_ctx(settings: Settings, store: Store, connection: redis.Redis, client: httpx.Client) -> Context:
@@ -247,6 +247,11 @@ def ctx(services: Services, store: Store, redis_client: redis.Redis, client: htt
     jobs.install(c)
     yield c
     jobs._ctx = None  # noqa: SLF001
+
+
+def statuses(ctx: Context, alert_id: str) -> dict[str, str]:
+    """The alert's delivery status of each configured sink that has one."""
+    return {s.name: st for s in ctx.sinks if (st := ctx.store.deliveries.status(alert_id, s.name)) is not None}
 
 
 def scheduled(queue: Queue) -> list[str]:
@@ -282,12 +287,12 @@ def test_429_waits_as_the_service_says_then_sends(ctx: Context, services: Servic
     assert retry_id.endswith("-1")
     # every worker now holds back this target for those 3 s
     key, interval = rate_of(next(s for s in ctx.sinks if s.name == "2:discord"))
-    assert 2.5 <= store.rate_slot(key, interval) <= 3.0  # type: ignore[arg-type]
-    store.r.delete(f"cw:rate:{key}", f"cw:rate:{key}:block")  # (time passes)
+    assert 2.5 <= store.rates.slot(key, interval) <= 3.0  # type: ignore[arg-type]
+    store.client.delete(f"cw:rate:{key}", f"cw:rate:{key}:block")  # (time passes)
     job = queue.fetch_job(retry_id)
     assert job is not None and jobs.deliver_alert(*job.args) == "sent"
     assert [g.json for g in services.received][0] == [g.json for g in services.received][1]
-    assert store.deliveries(a.id) == {"2:discord": "sent"}
+    assert statuses(ctx, a.id) == {"2:discord": "sent"}
 
 
 def test_permanent_4xx_is_a_dead_letter_that_alerts_retry_resends(
@@ -298,10 +303,10 @@ def test_permanent_4xx_is_a_dead_letter_that_alerts_retry_resends(
     a = alert("dead-1")
     assert jobs.deliver_alert(a.to_dict(), "0:slack") == "failed"
     assert jobs.deliver_alert(a.to_dict(), "3:teams") == "sent"
-    (dead,) = store.dead_letters()
+    (dead,) = store.deliveries.dead_letters()
     assert dead["sink"] == "0:slack" and dead["error"] == "http_4xx: slack sink 0: HTTP 400"
     no_secrets(json.dumps(dead))
-    assert store.deliveries(a.id) == {"0:slack": "failed: http_4xx", "3:teams": "sent"}
+    assert statuses(ctx, a.id) == {"0:slack": "failed: http_4xx", "3:teams": "sent"}
 
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[service]\nredis_url = "{redis_url}"\n[network]\nallow_private_addresses = true\n'
@@ -312,14 +317,14 @@ def test_permanent_4xx_is_a_dead_letter_that_alerts_retry_resends(
     out = capsys.readouterr().out
     assert "dead-1 -> sink 0:slack" in out and "re-queued 1 delivery; 0 dead letter(s) left" in out
     no_secrets(out.replace(services.base, ""))
-    assert store.dead_letters() == [] and store.deliveries(a.id) == {"3:teams": "sent"}
+    assert store.deliveries.dead_letters() == [] and statuses(ctx, a.id) == {"3:teams": "sent"}
     queue = ctx.alerts_queue
     assert queue is not None
     (job,) = queue.get_jobs()
     assert job.id.startswith("deliver-dead-1-") and "-0-g" in job.id
-    store.r.delete(*store.r.keys("cw:rate:*"))  # (a second passes: the failed send took Slack's slot)
+    store.client.delete(*store.client.keys("cw:rate:*"))  # (a second passes: the failed send took Slack's slot)
     assert jobs.deliver_alert(*job.args) == "sent"
-    assert store.deliveries(a.id)["0:slack"] == "sent"
+    assert statuses(ctx, a.id)["0:slack"] == "sent"
     assert run_cli(["alerts", "retry", "--config", str(cfg)]) == 0  # nothing left: a no-op
     assert "re-queued 0 deliveries" in capsys.readouterr().out
 
@@ -371,7 +376,7 @@ def test_killed_between_send_and_ack_is_sent_again_with_the_same_id(
     os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]  # power cut: sent, not acknowledged
     child.join(5)
     services.hold.set()
-    assert not store.delivered(a.id, "4:telegram")  # nothing recorded: the job will run again
+    assert not store.deliveries.sent(a.id, "4:telegram")  # nothing recorded: the job will run again
 
     sink = next(s for s in build_sinks(chat_settings(services.base)) if s.name == "4:telegram")
     services.hold = None

@@ -203,8 +203,8 @@ def test_deliver_twice_sends_once(receiver: Receiver, client: httpx.Client, stor
     assert deliver(a, s, store, client) is True
     assert deliver(a, s, store, client) is False
     assert len(receiver.received) == 1
-    assert store.deliveries(a.id) == {"0:webhook": "sent"}
-    assert store.stats()["alerts_sent:0:webhook"] == 1
+    assert store.deliveries.status(a.id, "0:webhook") == "sent"
+    assert store.metrics.stats()["alerts_sent:0:webhook"] == 1
 
 
 def test_deliver_retries_after_a_failure_then_sends(receiver: Receiver, client: httpx.Client, store: Store) -> None:
@@ -212,12 +212,12 @@ def test_deliver_retries_after_a_failure_then_sends(receiver: Receiver, client: 
     receiver.replies.append(Reply(503))
     with pytest.raises(TransientError):
         deliver(a, s, store, client)
-    assert not store.delivered(a.id, s.name)
+    assert not store.deliveries.sent(a.id, s.name)
     assert deliver(a, s, store, client) is True
     assert len(receiver.received) == 2
     bodies = {r.body for r in receiver.received}
     assert len(bodies) == 1  # the same bytes, the same id on every retry
-    stats = store.stats()
+    stats = store.metrics.stats()
     assert stats["alerts_failed:0:webhook:http_5xx"] == 1 and stats["alerts_sent:0:webhook"] == 1
 
 
@@ -225,8 +225,8 @@ def test_deliver_counts_permanent_failures(receiver: Receiver, client: httpx.Cli
     receiver.replies.append(Reply(404))
     with pytest.raises(PermanentError):
         deliver(alert(), sink(receiver), store, client)
-    assert store.stats()["alerts_failed:0:webhook:http_4xx"] == 1
-    assert store.deliveries("alert-0001") == {}
+    assert store.metrics.stats()["alerts_failed:0:webhook:http_4xx"] == 1
+    assert store.deliveries.status("alert-0001", "0:webhook") is None
 
 
 def test_give_up_writes_a_dead_letter(
@@ -238,8 +238,8 @@ def test_give_up_writes_a_dead_letter(
         deliver(a, s, store, client)
     with caplog.at_level(logging.WARNING):
         give_up(a, s, store, info.value, attempts=1)
-    assert store.deliveries(a.id) == {"0:webhook": "failed: http_4xx"}
-    (dead,) = store.dead_letters()
+    assert store.deliveries.status(a.id, "0:webhook") == "failed: http_4xx"
+    (dead,) = store.deliveries.dead_letters()
     assert dead["sink"] == "0:webhook"
     assert dead["attempts"] == 1
     assert dead["error"] == "http_4xx: webhook sink 0: HTTP 400"
@@ -252,6 +252,6 @@ def test_give_up_writes_a_dead_letter(
 
 def test_give_up_on_a_foreign_exception_does_not_quote_it(receiver: Receiver, store: Store) -> None:
     give_up(alert(), sink(receiver), store, RuntimeError(f"boom at {receiver.url}"), attempts=8)
-    (dead,) = store.dead_letters()
+    (dead,) = store.deliveries.dead_letters()
     assert dead["error"] == "error: RuntimeError"
     assert_no_secrets(json.dumps(dead), receiver)

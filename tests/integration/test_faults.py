@@ -87,7 +87,7 @@ def test_poller_loop_waits_out_a_redis_outage_and_loses_nothing(tmp_path: Path) 
         while len(sink) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert [e.guid for e in sink] == ["a1", "a2"]  # nothing lost, nothing twice
-        assert Store(client).alive("poller") == ["outage"]
+        assert Store(client).metrics.alive("poller") == ["outage"]
     finally:
         if "loop" in loop_holder:
             loop_holder["loop"].call_soon_threadsafe(loop_holder["stop"].set)

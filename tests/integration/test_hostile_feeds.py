@@ -22,6 +22,7 @@ import brotli
 import pytest
 import redis
 from localserver import QuietHandler, serving
+from probes import due_after, due_within
 
 from monitor.models import Entry
 from monitor.poller import Poller
@@ -141,17 +142,17 @@ def test_hostile_feeds_are_counted_logged_backed_off_and_the_good_feed_still_del
 
     assert [e.guid for e in sink] == ["good-1"]
     assert elapsed < 10, elapsed  # the trickler is cut at its deadline; the rest fail fast
-    stats = store.stats()
+    stats = store.metrics.stats()
     expected = {base + p: kind for p, (_, kind) in CASES.items() if p != "/loop2.xml"}
     expected |= {tls: "tls", dns: "dns", refused: "network"}
     for url, kind in expected.items():
-        state = store.feed_state(url)
+        state = store.feeds.state(url)
         assert state["errors"] == "1" and state["last_error"].startswith(f"{kind}: "), (url, state)
-        assert store.due_at(url) > NOW + 60, url  # backed off beyond the interval
+        assert due_after(store, url, NOW + 60), url  # backed off beyond the interval
         assert stats[f"feed_error:{kind}"] >= 1
         assert any(url.rsplit("/", 1)[-1] in r.getMessage() and kind in r.getMessage() for r in caplog.records), url
-    assert store.due_at(base + "/unavailable.xml") >= NOW + 900  # Retry-After honoured
-    assert store.feed_state(base + "/good.xml")["errors"] == "0"
+    assert due_within(store, base + "/unavailable.xml", NOW + 900)  # Retry-After honoured
+    assert store.feeds.state(base + "/good.xml")["errors"] == "0"
 
 
 def test_feed_of_many_items_is_read_up_to_the_cap(redis_client: redis.Redis) -> None:
@@ -162,8 +163,8 @@ def test_feed_of_many_items_is_read_up_to_the_cap(redis_client: redis.Redis) -> 
     with hostile_server({"/big.xml": reply(200, body, Content_Type="application/rss+xml")}) as base:
         poll(settings(base, ["/big.xml"], max_feed_items=300, max_feed_bytes=20_000_000), store, sink)
     assert len(sink) == 300 and sink[0].guid == "n0"
-    assert store.stats()["feed_items_dropped"] == 9_700
-    assert store.feed_state(base + "/big.xml")["errors"] == "0"
+    assert store.metrics.stats()["feed_items_dropped"] == 9_700
+    assert store.feeds.state(base + "/big.xml")["errors"] == "0"
 
 
 def test_charsets_wrong_or_missing_still_give_entries(redis_client: redis.Redis) -> None:
@@ -210,8 +211,8 @@ def test_entries_without_links_guids_or_dates_and_guids_shared_across_feeds(redi
         assert flash.link == "" and flash.url.startswith(base + "/a.xml#entry-") and flash.published is None
         bare = by_title["Kursk: neither link nor guid nor date"]
         assert bare.guid.startswith("hash:") and bare.url != flash.url
-        assert store.stats()["entries_without_link"] == 2
+        assert store.metrics.stats()["entries_without_link"] == 2
         # polled again (the clock moved on): nothing new
-        store.r.zadd("cw:due", {base + "/a.xml": 0, base + "/b.xml": 0})
+        store.client.zadd("cw:due", {base + "/a.xml": 0, base + "/b.xml": 0})
         poll(s, store, sink)
         assert len(sink) == 4

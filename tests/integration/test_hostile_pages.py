@@ -109,7 +109,7 @@ def test_unusable_pages_fall_back_to_the_summary(pages: tuple[Pages, str], ctx: 
     caplog.set_level(logging.WARNING, logger="workers.pipeline")
     article = fetch_article(entry(base, path), ctx)
     assert article.from_summary and "14 containers" in article.text
-    assert ctx.store.stats()[f"page_error:{kind}"] == 1
+    assert ctx.store.metrics.stats()[f"page_error:{kind}"] == 1
     assert any("summary" in r.getMessage() for r in caplog.records)
 
 
@@ -132,7 +132,7 @@ def test_timeouts_are_retried_then_the_summary_stands_in(pages: tuple[Pages, str
     job.retries_left = 0  # the last try
     article = fetch_article(entry(base, "/slow.html"), ctx)
     assert article.from_summary
-    assert ctx.store.stats()["page_error:timeout"] == 2
+    assert ctx.store.metrics.stats()["page_error:timeout"] == 2
 
 
 def test_a_page_is_fetched_once_even_when_its_job_runs_again(pages: tuple[Pages, str], ctx: Context) -> None:
@@ -142,4 +142,4 @@ def test_a_page_is_fetched_once_even_when_its_job_runs_again(pages: tuple[Pages,
     again = fetch_article(entry(base, "/story.html"), ctx)  # the job re-run after a worker was killed
     assert not first.from_summary and "sonar boat" in first.text
     assert again == first and state.hits["/story.html"] == 1
-    assert ctx.store.latencies()["page_fetch"]["count"] == 1
+    assert ctx.store.metrics.latencies()["page_fetch"]["count"] == 1

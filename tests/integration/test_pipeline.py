@@ -21,7 +21,7 @@ from rq import Queue
 from monitor.models import Entry
 from monitor.queue import ALERTS
 from monitor.settings import Settings, from_dict
-from monitor.store import Store, digest
+from monitor.store import KnownRecord, Store, digest
 from workers import check
 from workers.pipeline import Context, process_entry
 from workers.runtime import boot
@@ -171,7 +171,7 @@ def alerts_queue(redis_client: redis.Redis) -> Queue:
 
 def test_boot_seeds_the_watch(ctx: Context, redis_client: redis.Redis) -> None:
     store = Store(redis_client)
-    n = store.known_count(WATCH)
+    n = len(store.known.read(WATCH))
     assert n > 20
     assert len(ctx.knowledge[WATCH].items) == n
     assert ctx.knowledge[WATCH].synced == n
@@ -195,30 +195,30 @@ def test_new_fact_alerts_once_and_a_copy_of_it_does_not(ctx: Context, server: Se
     assert verdicts[KNOWN_1] == "known" and verdicts[KNOWN_2] == "known"
     assert not any("bakery" in s for s in verdicts)  # the comments are not the article's
     alert_id = digest(f"{WATCH}|{e.url}")
-    saved = store.saved_alert(alert_id)
+    saved = store.alerts.saved(alert_id)
     assert saved is not None
     assert saved["article_url"] == e.url and saved["watch"] == WATCH
     assert [c["text"] for c in saved["claims"]] == [NEW_FACT]
     assert saved["claims"][0]["attribution"] == "Vyacheslav Gladkov"
-    (logged,) = store.recent_alerts()
+    (logged,) = store.alerts.recent()
     assert logged["id"] == alert_id and logged["url"] == e.url
     queue = alerts_queue(redis_client)
     assert queue.count == 1
     (job,) = queue.jobs
     assert job.func_name == "workers.jobs.deliver_alert"
     assert job.args[0]["id"] == alert_id and job.args[1] == "0:webhook"
-    record = store.article(e.url)
+    record = store.articles.get(e.url)
     assert record["status"] == "done" and record[f"watch:{WATCH}"] == "new_claims"
     assert record["from_summary"] == "0"
     assert server.posts == []  # nothing delivers in this test: no worker runs the alerts queue
-    lat = store.latencies()  # the novelty lock's wait and hold times (what bounds scaling) are observed
+    lat = store.metrics.latencies()  # the novelty lock's wait and hold times (what bounds scaling) are observed
     assert lat["novelty_lock_held"]["count"] == lat["novelty_lock_wait"]["count"] == 1
 
     # (b) the same entry again -> nothing new, no second alert, no second delivery job
     fetched = server.gets.count("/a")
     assert process_entry(e, ctx) == []
     assert server.gets.count("/a") == fetched  # not even fetched again
-    assert len(store.recent_alerts()) == 1
+    assert len(store.alerts.recent()) == 1
     assert queue.count == 1
 
     # (c) another outlet repeating the fact in other words -> no alert
@@ -226,7 +226,7 @@ def test_new_fact_alerts_once_and_a_copy_of_it_does_not(ctx: Context, server: Se
     (c,) = process_entry(entry(server, "/c"), ctx)
     assert c.status in ("no_new_claims", "duplicate"), [(v.verdict, v.sentence) for v in c.verdicts]
     assert not c.new
-    assert len(store.recent_alerts()) == 1
+    assert len(store.alerts.recent()) == 1
     assert queue.count == 1
 
 
@@ -238,8 +238,8 @@ def test_syndicated_copy_of_the_seed_does_not_alert(ctx: Context, server: Server
     assert d.status in ("duplicate", "no_new_claims"), [(v.verdict, v.sentence) for v in d.new]
     assert d.duplicate_of == "seed:belgorod-raids.txt"
     assert not d.new
-    assert ctx.store.recent_alerts() == []
-    assert ctx.store.saved_alert(digest(f"{WATCH}|{e.url}")) is None
+    assert ctx.store.alerts.recent() == []
+    assert ctx.store.alerts.saved(digest(f"{WATCH}|{e.url}")) is None
     assert alerts_queue(redis_client).count == 0
 
 
@@ -248,12 +248,12 @@ def test_a_page_that_404s_falls_back_to_the_feed_summary(ctx: Context, server: S
     e = entry(server, "/gone", summary="Regional governor Vyacheslav Gladkov said on Friday that shells hit "
                                        "Shebekino in the Belgorod region.")
     (a,) = process_entry(e, ctx)
-    record = ctx.store.article(e.url)
+    record = ctx.store.articles.get(e.url)
     assert record["from_summary"] == "1"
     assert record["status"] == "done"
     assert record[f"watch:{WATCH}"] == a.status
     assert a.status in ("new_claims", "no_new_claims", "off_topic")
-    assert ctx.store.stats().get("page_error:http_404") == 1
+    assert ctx.store.metrics.stats().get("page_error:http_404") == 1
     judged = [v.sentence for v in a.verdicts]
     assert not judged or e.summary in judged
 
@@ -301,12 +301,12 @@ def test_two_workers_alert_one_fact_once(ctx: Context, settings: Settings, redis
     assert statuses.count("new_claims") == 1, statuses
     loser = next(results[i][0] for i in range(2) if results[i][0].status != "new_claims")
     assert loser.status in ("no_new_claims", "duplicate") and not loser.new
-    alerted = [c["text"] for a in Store(redis_client).recent_alerts() for c in json.loads(a["claims"])]
+    alerted = [c["text"] for a in Store(redis_client).alerts.recent() for c in json.loads(a["claims"])]
     assert len(alerted) == 1 and alerted[0] in (RACE_FACT_1, RACE_FACT_2)
     assert alerts_queue(redis_client).count == 1
     # both workers registered the other's sentences: the knowledge list holds each article's sentences once
     store = Store(redis_client)
-    texts = [k["text"] for k in store.known(WATCH)]
+    texts = [k.text for k in store.known.read(WATCH)]
     assert texts.count(RACE_FACT_1) == 1 and texts.count(RACE_FACT_2) == 1
 
 
@@ -314,12 +314,12 @@ def test_seeding_is_idempotent(ctx: Context, settings: Settings, redis_client: r
                                analyzer: Analyzer) -> None:
     # (g) the ctx fixture booted once; a second worker boots against the same Redis
     store = Store(redis_client)
-    n = store.known_count(WATCH)
-    seeded = store.seeded(WATCH)
+    n = len(store.known.read(WATCH))
+    seeded = store.known.seeded(WATCH)
     second = boot(settings, redis_client, analyzer=analyzer)
     second.client.close()
-    assert store.known_count(WATCH) == n
-    assert store.seeded(WATCH) == seeded and list(seeded) == [str(SEED.resolve())]
+    assert len(store.known.read(WATCH)) == n
+    assert store.known.seeded(WATCH) == seeded and list(seeded) == [str(SEED.resolve())]
     assert len(ctx.knowledge[WATCH].items) == len(second.knowledge[WATCH].items) == n
 
 
@@ -343,7 +343,7 @@ def test_knowledge_sync_reads_only_what_was_appended(ctx: Context, redis_client:
     n = len(knowledge.items)
     assert knowledge.sync(store) == 0  # nothing new since boot
     other = "https://other.example/x"
-    store.add_known(WATCH, [{"text": RACE_FACT_1, "lang": "en", "source": other, "kind": "article"}])
+    store.known.register(WATCH, [KnownRecord(RACE_FACT_1, other, "article", "en")])
     assert knowledge.sync(store) == 1
     assert knowledge.sync(store) == 0
     assert len(knowledge.items) == knowledge.synced == n + 1
@@ -361,11 +361,11 @@ def test_a_crash_after_registering_but_before_enqueueing_still_delivers_once(
     assert a.status == "new_claims"
     queue = alerts_queue(redis_client)
     queue.empty()  # as if the worker died right after the registration transaction
-    store.save_article(e.url, {"status": "processing"})  # the job runs again (RQ re-queued it)
+    store.articles.save(e.url, {"status": "processing"})  # the job runs again (RQ re-queued it)
     (again,) = process_entry(e, ctx)
     assert again.status == "new_claims" and "registered before" in again.reason
     assert queue.count == 1 and queue.jobs[0].args[0]["id"] == digest(f"{WATCH}|{e.url}")
-    assert len(store.recent_alerts()) == 1  # one alert, logged once
+    assert len(store.alerts.recent()) == 1  # one alert, logged once
 
 
 def test_near_duplicate_index_finds_a_copy_and_keeps_one_entry_per_text(redis_client: redis.Redis) -> None:
@@ -391,23 +391,23 @@ def test_a_job_that_fails_before_registering_leaves_no_trace_in_the_worker(
     store = ctx.store
     server.pages["/fails"] = page("Shells hit school in Belgorod region", ARTICLE_A)
     e = entry(server, "/fails")
-    known_before = store.known_count(WATCH)
+    known_before = len(store.known.read(WATCH))
 
     def unreachable(*args: object, **kwargs: object) -> None:
         raise redis.ConnectionError("Redis went away mid-job")
 
-    monkeypatch.setattr(store, "register", unreachable)
+    monkeypatch.setattr(store.known, "register", unreachable)
     with pytest.raises(redis.ConnectionError):
         process_entry(e, ctx)
-    assert WATCH in ctx.stale and store.known_count(WATCH) == known_before
+    assert WATCH in ctx.stale and len(store.known.read(WATCH)) == known_before
     monkeypatch.undo()
 
     (a,) = process_entry(e, ctx)  # RQ's retry, in the same process
     assert a.status == "new_claims" and [v.sentence for v in a.new] == [NEW_FACT]
     assert WATCH not in ctx.stale
     knowledge = ctx.knowledge[WATCH]
-    assert len(knowledge.items) == knowledge.synced == store.known_count(WATCH)
-    assert len(store.recent_alerts()) == 1
+    assert len(knowledge.items) == knowledge.synced == len(store.known.read(WATCH))
+    assert len(store.alerts.recent()) == 1
 
 
 def test_relevance_scored_outside_the_lock_is_reused_only_against_the_same_index(ctx: Context,

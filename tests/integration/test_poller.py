@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import redis
 from localserver import QuietHandler, reply, serving
+from probes import due_after, due_within, seen
 
 from monitor.models import Entry
 from monitor.poller import Poller
@@ -126,16 +127,16 @@ def test_first_poll_enqueues_matches_then_304(redis_client: redis.Redis) -> None
         assert first.published == "2024-05-07T10:00:00+00:00" and first.feed_url == srv.base + "/world"
 
         url = srv.base + "/world"
-        state = store.feed_state(url)
+        state = store.feeds.state(url)
         assert state["etag"].startswith('"') and state["errors"] == "0" and state["items"] == "5"
-        assert store.due_at(url) == NOW + 60
+        assert due_within(store, url, NOW + 60, NOW + 60)
         assert asyncio.run(poll_once(p)) == 0 and srv.hits["/world"] == 1  # not due yet
 
         clock.now += 61
         assert asyncio.run(poll_once(p)) == 0
         assert srv.hits["/world"] == 2 and len(sink) == 2
-        assert store.feed_state(url)["last_status"] == "304"
-        stats = store.stats()
+        assert store.feeds.state(url)["last_status"] == "304"
+        stats = store.metrics.stats()
         assert (stats["feed_poll"], stats["feed_304"], stats["entries"]) == (2, 1, 2)
 
 
@@ -170,18 +171,18 @@ def test_failing_feed_backs_off_and_records_the_error(redis_client: redis.Redis)
         p = poller(make_settings(srv.base, [{"url": "/bad"}, {"url": "/slow"}, {"url": "/html"}]), store, sink, clock)
         p.sync_feeds()
         asyncio.run(poll_once(p))
-        bad = store.feed_state(srv.base + "/bad")
+        bad = store.feeds.state(srv.base + "/bad")
         assert bad["errors"] == "1" and bad["last_error"].startswith("http_5xx: HTTP 500")
-        assert 60 * 2 * 0.8 <= store.due_at(srv.base + "/bad") - NOW <= 60 * 2 * 1.2
-        assert store.due_at(srv.base + "/slow") - NOW >= 500  # Retry-After is a floor
-        assert store.feed_state(srv.base + "/html")["last_error"].startswith("not_a_feed: ")
+        assert due_within(store, srv.base + "/bad", NOW + 60 * 2 * 0.8, NOW + 60 * 2 * 1.2)
+        assert due_within(store, srv.base + "/slow", NOW + 500)  # Retry-After is a floor
+        assert store.feeds.state(srv.base + "/html")["last_error"].startswith("not_a_feed: ")
 
         clock.now += 150
         asyncio.run(poll_once(p))
-        assert store.feed_state(srv.base + "/bad")["errors"] == "2"
-        assert 60 * 4 * 0.8 <= store.due_at(srv.base + "/bad") - clock.now <= 60 * 4 * 1.2
+        assert store.feeds.state(srv.base + "/bad")["errors"] == "2"
+        assert due_within(store, srv.base + "/bad", clock.now + 60 * 4 * 0.8, clock.now + 60 * 4 * 1.2)
         assert srv.hits["/slow"] == 1  # still waiting out its Retry-After
-        stats = store.stats()
+        stats = store.metrics.stats()
         assert stats["feed_error:http_5xx"] == 2 and stats["feed_error:http_429"] == 1
         assert stats["feed_error:not_a_feed"] == 2
 
@@ -189,7 +190,7 @@ def test_failing_feed_backs_off_and_records_the_error(redis_client: redis.Redis)
         srv.docs["/bad"] = rss(("b1", "https://n.test/b1", "Kursk", RECENT))
         clock.now += 1000
         asyncio.run(poll_once(p))
-        healed = store.feed_state(srv.base + "/bad")
+        healed = store.feeds.state(srv.base + "/bad")
         assert (healed["errors"], healed["last_error"]) == ("0", "") and [e.guid for e in sink] == ["b1"]
 
 
@@ -202,10 +203,10 @@ def test_gone_feed_stops_being_polled_404_does_not(redis_client: redis.Redis) ->
         p = poller(settings, store, sink, clock)
         p.sync_feeds()
         asyncio.run(poll_once(p))
-        gone = store.feed_state(srv.base + "/gone")
+        gone = store.feeds.state(srv.base + "/gone")
         assert gone["gone"] == "1" and gone["last_error"].startswith("http_410")
-        assert store.due_at(srv.base + "/gone") is None
-        assert store.due_at(srv.base + "/missing") is not None
+        assert not due_within(store, srv.base + "/gone")
+        assert due_within(store, srv.base + "/missing")
 
         p2 = poller(settings, store, sink, clock, ident="restarted")
         p2.sync_feeds()  # a restart does not bring it back
@@ -257,10 +258,10 @@ def test_enqueue_failure_loses_nothing(redis_client: redis.Redis) -> None:
         p = poller(make_settings(srv.base, [{"url": "/f"}]), store, sink, clock, enqueue=enqueue)
         p.sync_feeds()
         assert asyncio.run(poll_once(p)) == 0
-        state = store.feed_state(srv.base + "/f")
+        state = store.feeds.state(srv.base + "/f")
         assert state["last_error"].startswith("enqueue: ") and state.get("etag", "") == ""  # validators not saved
         feed = srv.base + "/f"
-        assert not store.is_seen(f"guid:{feed}|x2") and store.is_seen(f"guid:{feed}|x1")
+        assert not seen(store, f"guid:{feed}|x2") and seen(store, f"guid:{feed}|x1")
 
         broken["on"] = False
         clock.now += 1000
@@ -283,13 +284,13 @@ def test_run_loop_polls_heartbeats_and_stops(redis_client: redis.Redis) -> None:
                 if sink:
                     break
                 await asyncio.sleep(0.05)
-            assert store.alive("poller") == ["loop"]
+            assert store.metrics.alive("poller") == ["loop"]
             stop.set()
             await asyncio.wait_for(task, timeout=2)
 
         asyncio.run(scenario())
         assert [e.guid for e in sink] == ["r1"]
-        assert store.feed_state(srv.base + "/bad")["errors"] == "1"
+        assert store.feeds.state(srv.base + "/bad")["errors"] == "1"
 
 
 @pytest.mark.parametrize("body", [b"", b"\x1f\x8b garbage", b"<rss version='2.0'><channel><item><title>Kursk"])
@@ -300,35 +301,35 @@ def test_hostile_feed_bodies_never_stop_the_poller(redis_client: redis.Redis, bo
         p = poller(make_settings(srv.base, [{"url": "/h"}]), store, sink, clock)
         p.sync_feeds()
         asyncio.run(poll_once(p))
-        assert store.due_at(srv.base + "/h") > NOW
+        assert due_after(store, srv.base + "/h", NOW)
 
 
 def test_begin_and_finish_poll(redis_client: redis.Redis) -> None:
     store, url = Store(redis_client), "https://feeds.test/a.xml"
-    store.register_feeds([url], now=NOW)
-    store.save_feed_state(url, {"etag": '"e1"', "errors": 0})
-    assert store.begin_poll(url, "p1", 30, due_by=NOW - 1) is None  # not due yet: nothing held
-    assert not any(redis_client.scan_iter("cw:lease:*")) and "feed_poll" not in store.stats()
+    store.feeds.register([url], now=NOW)
+    store.feeds.save_state(url, {"etag": '"e1"', "errors": 0})
+    assert store.feeds.begin_poll(url, "p1", 30, due_by=NOW - 1) is None  # not due yet: nothing held
+    assert not any(redis_client.scan_iter("cw:lease:*")) and "feed_poll" not in store.metrics.stats()
 
-    state = store.begin_poll(url, "p1", 30, due_by=NOW)
-    assert state == {"etag": '"e1"', "errors": "0", "url": url} and store.stats()["feed_poll"] == 1
-    assert store.begin_poll(url, "p2", 30) is None  # the lease is held, due or not
+    state = store.feeds.begin_poll(url, "p1", 30, due_by=NOW)
+    assert state == {"etag": '"e1"', "errors": "0", "url": url} and store.metrics.stats()["feed_poll"] == 1
+    assert store.feeds.begin_poll(url, "p2", 30) is None  # the lease is held, due or not
 
-    store.finish_poll(url, "p1", {"last_status": 304, "last_ok": NOW + 1.5, "problem": None}, next_poll=NOW + 60,
+    store.feeds.finish_poll(url, "p1", {"last_status": 304, "last_ok": NOW + 1.5, "problem": None}, next_poll=NOW + 60,
                       counts={"feed_304": 1}, timings={"feed_fetch": 0.07})
-    assert store.feed_state(url) == {"etag": '"e1"', "errors": "0", "url": url, "last_status": "304",
+    assert store.feeds.state(url) == {"etag": '"e1"', "errors": "0", "url": url, "last_status": "304",
                                      "last_ok": str(NOW + 1.5), "problem": ""}
-    assert store.due_at(url) == NOW + 60 and store.stats()["feed_304"] == 1
-    fetch = store.latencies()["feed_fetch"]
+    assert due_within(store, url, NOW + 60, NOW + 60) and store.metrics.stats()["feed_304"] == 1
+    fetch = store.metrics.latencies()["feed_fetch"]
     assert fetch["count"] == 1 and abs(fetch["sum"] - 0.07) < 1e-9
     assert dict(fetch["buckets"])["0.05"] == 0 and dict(fetch["buckets"])["0.1"] == 1
-    assert store.begin_poll(url, "p2", 30) is not None  # let go: another poller takes it
+    assert store.feeds.begin_poll(url, "p2", 30) is not None  # let go: another poller takes it
 
     # a lease that expired and was taken by another poller is not released by the late finisher
-    store.finish_poll(url, "p1", {}, counts={}, timings={})
-    assert store.begin_poll(url, "p3", 30) is None
-    store.release_lease(url, "p2")
-    assert store.begin_poll(url, "p3", 30) is not None  # not due-checked: poll_feed's way
+    store.feeds.finish_poll(url, "p1", {}, counts={}, timings={})
+    assert store.feeds.begin_poll(url, "p3", 30) is None
+    store.feeds.release_lease(url, "p2")
+    assert store.feeds.begin_poll(url, "p3", 30) is not None  # not due-checked: poll_feed's way
 
 
 def test_304_poll_is_two_round_trips_per_feed_and_writes_only_what_changed(redis_client: redis.Redis) -> None:
@@ -339,7 +340,7 @@ def test_304_poll_is_two_round_trips_per_feed_and_writes_only_what_changed(redis
         p.sync_feeds()
         asyncio.run(poll_once(p))
         url = srv.base + "/f"
-        before = store.feed_state(url)
+        before = store.feeds.state(url)
         assert before["last_status"] == "200" and len(sink) == 1
 
         commands: list[str] = []
@@ -354,13 +355,13 @@ def test_304_poll_is_two_round_trips_per_feed_and_writes_only_what_changed(redis
             clock.now += 61
             asyncio.run(poll_once(p))
             hset_args = []
-            original = store._poll_finish
+            original = store.feeds._finish_poll
 
             def spy(keys: Any, args: Any) -> Any:
                 hset_args.append(list(args))
                 return original(keys=keys, args=args)
 
-            store._poll_finish = spy  # type: ignore[method-assign]
+            store.feeds._finish_poll = spy  # type: ignore[method-assign]
             clock.now += 61
             asyncio.run(poll_once(p))
         finally:
@@ -368,12 +369,12 @@ def test_304_poll_is_two_round_trips_per_feed_and_writes_only_what_changed(redis
         # per cycle: the due list, then one round trip to start the poll and one to end it
         assert commands == ["ZRANGEBYSCORE", "EVALSHA", "EVALSHA"] * 2, commands
         assert srv.hits["/f"] == 3 and len(sink) == 1
-        after = store.feed_state(url)
+        after = store.feeds.state(url)
         assert after["last_status"] == "304" and after["etag"] == before["etag"] and after["title"] == "T"
-        assert float(after["next_poll"]) == clock.now + 60 == store.due_at(url)
-        stats = store.stats()
+        assert float(after["next_poll"]) == clock.now + 60 and due_within(store, url, clock.now + 60, clock.now + 60)
+        stats = store.metrics.stats()
         assert (stats["feed_poll"], stats["feed_304"]) == (3, 2)
-        assert store.latencies()["feed_fetch"]["count"] == 3
+        assert store.metrics.latencies()["feed_fetch"]["count"] == 3
         # the second 304 changed only the poll time and the schedule
         fields = hset_args[0][4:4 + int(hset_args[0][3])]
         assert sorted(fields[0::2]) == ["last_ok", "next_poll"], fields

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import workers.knowledge as knowledge_module
+from monitor.store import KnownRecord
 from workers.knowledge import Knowledge, KnownSentence
 from workers.text import Analyzer, Terms
 
@@ -82,12 +83,12 @@ def test_pruned_nearest_is_the_exhaustive_one(seed: int, monkeypatch: pytest.Mon
 
 def test_add_records_dates_each_new_source_once_and_forgets_fuzzy_misses() -> None:
     k = Knowledge("w", Analyzer(("en",)), None)
-    k.add_records([{"text": "Drones hit Shebekino on Friday.", "source": "a", "published": "2023-06-01T10:00:00Z"},
-                   {"text": "Officials said so on Friday.", "source": "a", "published": "2023-06-01T10:00:00Z"}])
+    k.add_records([KnownRecord("Drones hit Shebekino on Friday.", "a", "article", "en", "2023-06-01T10:00:00Z"),
+                   KnownRecord("Officials said so on Friday.", "a", "article", "en", "2023-06-01T10:00:00Z")])
     assert k.dates == [date(2023, 6, 1)]
-    k.add_records([{"text": "Another sentence of a.", "source": "a", "published": "2023-06-02T10:00:00Z"},
-                   {"text": "Undated first.", "source": "b"},
-                   {"text": "Then dated.", "source": "b", "published": "2023-06-03T10:00:00Z"}])
+    k.add_records([KnownRecord("Another sentence of a.", "a", "article", "en", "2023-06-02T10:00:00Z"),
+                   KnownRecord("Undated first.", "b", "article", "en"),
+                   KnownRecord("Then dated.", "b", "article", "en", "2023-06-03T10:00:00Z")])
     assert k.dates == [date(2023, 6, 1), date(2023, 6, 3)]
     assert k.canonical("tavolzhansk") == "tavolzhansk"  # a miss, remembered
     k.add("Drones hit Novaya Tavolzhanka, officials said.", "en", "c", "article")  # e.g. judge() adds it

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 
+from monitor.store import KnownRecord
 from workers.knowledge import Knowledge, decode_vector, encode_vector
 from workers.text import Analyzer
 
@@ -28,7 +30,7 @@ def test_vector_codec_keeps_cosines() -> None:
     v = CountingEncoder().encode(["Gladkov said on Monday that 70 fighters were killed."])[0]
     back = decode_vector(encode_vector(v))
     assert back is not None and abs(float(back @ v) - 1.0) < 1e-3
-    assert decode_vector("not base64!") is None and decode_vector(None) is None
+    assert decode_vector(b"odd") is None and decode_vector(None) is None and decode_vector(b"") is None
 
 
 def test_records_carry_vectors_and_another_worker_reuses_them() -> None:
@@ -37,10 +39,10 @@ def test_records_carry_vectors_and_another_worker_reuses_them() -> None:
     first = Knowledge("w", analyzer, first_enc)
     item = first.add("Officials said on Tuesday that a power station in Shebekino was damaged.", "en", "u", "article")
     record = first.record(item, "en", "2023-06-01T10:00:00Z")
-    assert record["model"] == "counting-v1" and record["vec"]
+    assert record.model == "counting-v1" and record.vector
 
     second = Knowledge("w", analyzer, second_enc)
-    second.add_records([record, {"text": "A record from a worker without the model.", "lang": "en"}])
+    second.add_records([record, KnownRecord("A record from a worker without the model.", "", "article", "en")])
     assert second_enc.encoded == 1  # only the record without a vector was encoded
     near, sim = second.nearest_vector(first_enc.encode([item.text])[0])
     assert near is not None and near.text == item.text and sim > 0.999
@@ -51,7 +53,8 @@ def test_a_vector_from_another_model_is_not_trusted() -> None:
     analyzer = Analyzer(("en",))
     enc = CountingEncoder()
     k = Knowledge("w", analyzer, enc)
-    k.add_records([{"text": "Some sentence.", "model": "other-model", "vec": encode_vector(np.ones(16) / 4)}])
+    k.add_records([KnownRecord("Some sentence.", "", "article", "en", model="other-model",
+                               vector=encode_vector(np.ones(16) / 4))])
     assert enc.encoded == 1
 
 
@@ -61,18 +64,18 @@ def test_records_carry_their_terms_so_other_workers_do_not_analyse_the_text_agai
     item = writer.add("Governor Vyacheslav Gladkov said 12 people were hurt in Shebekino.", "en",
                       "https://a.example/1", "article")
     rec = writer.record(item, "en", None)
-    assert analyzer.unpack(rec["terms"]) == item.terms
+    assert analyzer.unpack(rec.terms) == item.terms
 
     reader = Knowledge("w", analyzer)
     calls: list[str] = []
     real = analyzer.terms
     analyzer.terms = lambda s, lang: calls.append(s) or real(s, lang)  # type: ignore[method-assign]
     try:
-        reader.add_records([rec, {k: v for k, v in rec.items() if k != "terms"}])
+        reader.add_records([rec, replace(rec, terms="")])
     finally:
         analyzer.terms = real  # type: ignore[method-assign]
     assert [k.terms for k in reader.items] == [item.terms, item.terms]
-    assert calls == [rec["text"]]  # only the record without packed terms was analysed
+    assert calls == [rec.text]  # only the record without packed terms was analysed
 
 
 def test_a_sentence_known_word_for_word_is_not_encoded_again() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.settings import WatchSettings
+from monitor.store import KnownRecord
 from workers.knowledge import Knowledge
 from workers.relevance import out_of_time, relevance
 from workers.seed import seed_sentences
@@ -36,7 +37,7 @@ def analyzer() -> Analyzer:
 def _seeded(analyzer: Analyzer) -> Knowledge:
     k = Knowledge("w", analyzer)
     lang, sents = seed_sentences(SEED.read_text(encoding="utf-8"), analyzer)
-    k.add_records([{"text": s, "lang": lang, "source": "seed"} for s in sents])
+    k.add_records([KnownRecord(s, "seed", "article", lang) for s in sents])
     return k
 
 
@@ -50,9 +51,9 @@ def test_topical_share_separates_a_story_from_a_namesake_and_stays_so_as_knowled
     assert _score(RELATED, k, analyzer) > 0.15 > _score(UNRELATED, k, analyzer)
     # a watch that accepted many articles knows many more words; the namesake must stay out
     for i in range(50):
-        k.add_records([{"text": f"Officials said on Monday that {n} people were evacuated from villages near "
-                                f"the border of the region as the military reported more shelling.", "lang": "en",
-                        "source": f"a{i}"} for n in range(3)])
+        k.add_records([KnownRecord(f"Officials said on Monday that {n} people were evacuated from villages near "
+                                   f"the border of the region as the military reported more shelling.", f"a{i}",
+                                   "article", "en") for n in range(3)])
     assert _score(UNRELATED, k, analyzer) < 0.15
     assert k.topical("grayvoron", "en") and not k.topical("say", "en") and not k.topical("russia", "en")
 
