@@ -264,7 +264,8 @@ def test_two_workers_alert_one_fact_once(ctx: Context, settings: Settings, redis
     workers = [ctx, boot(settings, redis_client, analyzer=analyzer)]
     server.pages["/f1"] = page("Legion claims helicopters downed near Grayvoron", ARTICLE_F1, "Outlet One")
     server.pages["/f2"] = page("Three helicopters shot down, Legion says", ARTICLE_F2, "Outlet Two")
-    entries = [entry(server, "/f1"), entry(server, "/f2")]
+    entries = [entry(server, "/f1", title="Legion claims helicopters downed near Grayvoron"),  # as feeds title them
+               entry(server, "/f2", title="Three helicopters shot down, Legion says")]
     # Make the race certain rather than likely: each worker, having read what the watch knows, waits up to
     # 0.5 s for the other to have read it too. Under the novelty lock the other cannot (it waits for the lock),
     # so the first goes on alone; were judge-and-register not atomic, both would judge the fact new.

@@ -379,3 +379,23 @@ def test_304_poll_is_two_round_trips_per_feed_and_writes_only_what_changed(redis
         fields = hset_args[0][4:4 + int(hset_args[0][3])]
         assert sorted(fields[0::2]) == ["last_ok", "next_poll"], fields
         assert not any(redis_client.scan_iter("cw:lease:*"))
+
+
+def test_an_entry_in_the_storys_words_is_kept_without_a_keyword(redis_client) -> None:
+    """The watch's learned profile (monitor.profile) keeps an entry no keyword names; it travels marked."""
+    from monitor.models import Entry
+    from monitor.poller import Poller
+    from monitor.settings import from_dict
+    from monitor.store import Store
+
+    settings = from_dict({"watches": [{"name": "w", "keywords": ["Belgorod*"]}],
+                          "feeds": [{"url": "https://feeds.example/rss"}]})
+    store = Store(redis_client)
+    queued: list[Entry] = []
+    poller = Poller(settings, store, queued.append, ident="t")
+    item = type("Item", (), {"title": "Partisan fighters claim a second raid", "summary": "The incursion went on.",
+                             "published": None})()
+    assert poller._watches_for(settings.feeds[0], item, 0.0) == ((), ())
+    store.known.add_profile("w", ["parti", "fight", "raid", "incur"])
+    poller._profiles_read = float("-inf")  # as after PROFILE_REFRESH seconds
+    assert poller._watches_for(settings.feeds[0], item, 0.0) == (("w",), ("w",))
