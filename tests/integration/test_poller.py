@@ -383,7 +383,6 @@ def test_304_poll_is_two_round_trips_per_feed_and_writes_only_what_changed(redis
 
 def test_an_entry_in_the_storys_words_is_kept_without_a_keyword(redis_client) -> None:
     """The watch's learned profile (monitor.profile) keeps an entry no keyword names; it travels marked."""
-    from monitor.models import Entry
     from monitor.poller import Poller
     from monitor.settings import from_dict
     from monitor.store import Store
