@@ -52,6 +52,7 @@ def main() -> int:
     ap.add_argument("--corpus", default="dev")
     ap.add_argument("--embeddings", default="auto")
     ap.add_argument("--show", default="errors", choices=["errors", "all"])
+    ap.add_argument("--features", type=Path, help="append each judged claim's signals and label here (JSON lines)")
     args = ap.parse_args()
     if not SHARED.is_dir():
         print("needs ../shared/acceptance (not in a user's checkout)")
@@ -74,7 +75,7 @@ def main() -> int:
         labels = {s["text"]: (s["tag"], s.get("fact")) for p in d["paragraphs"] for s in p}
         article = Article(url=f"http://x/{d['id']}", title=d["title"], text="\n".join(paras), paragraphs=paras,
                           source=d.get("outlet_name", ""), published=d.get("published"), language=d.get("lang"))
-        a = assess(article, watch, knowledge, analyzer, query)
+        a = assess(article, watch, knowledge, analyzer, query, record=bool(args.features))
         print(f"{d['id']} {d['kind']:<12} {d.get('lang', 'en')} {a.status}: {a.reason}")
         for v in a.verdicts:
             tag, fact = labels.get(v.sentence, ("?", None))
@@ -92,6 +93,11 @@ def main() -> int:
                 print(f"  {'!!' if wrong else '  '} {mark} [{tag} {fact or ''}] {v.sentence[:110]}")
                 near = f" | nearest ({v.similarity:.2f}): {v.nearest[:90]}" if v.nearest else ""
                 print(f"        {v.reason}{near}")
+            if args.features and v.signals is not None and tag in ("new", "known"):
+                with args.features.open("a") as out:
+                    out.write(json.dumps({"corpus": args.corpus, "doc": d["id"], "lang": d.get("lang", "en"),
+                                          "tag": tag, "new": expected_new, "verdict": v.verdict,
+                                          "rule": v.reason.split(" (")[0], **v.signals}) + "\n")
             if v.is_new and fact:
                 seen_facts.add(fact)
         for p in d["paragraphs"]:  # facts the article carries count as told, alerted or not

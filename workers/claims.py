@@ -33,6 +33,7 @@ class Verdict:
     nearest: str | None = None
     attribution: str | None = None
     terms: Terms | None = None
+    signals: dict[str, float] | None = None  # with ``record``: what the verdict weighed
 
     @property
     def is_new(self) -> bool:
@@ -43,13 +44,13 @@ class Verdict:
         return Claim(text=self.sentence, attribution=self.attribution, nearest_known=near)
 
 
-def _not_a_claim(sentence: str, lang: str, terms: Terms, title_terms: Terms, novelty: NoveltySettings,
+def _not_a_claim(sentence: str, lang: str, terms: Terms, heads: list[Terms], novelty: NoveltySettings,
                  article_year: int | None) -> tuple[str, str] | None:
     if terms.words < novelty.min_words:
         return "short", f"{terms.words} words (< {novelty.min_words})"
     if sentence.rstrip().endswith("?"):
         return "question", "a question, not an assertion"
-    if terms.content and len(terms.content & title_terms.content) / len(terms.content) >= 0.9:
+    if terms.content and any(len(terms.content & h.content) / len(terms.content) >= 0.9 for h in heads):
         return "headline", "repeats the headline"
     mentioned = years(sentence)
     if article_year and mentioned and max(mentioned) < article_year:
@@ -61,12 +62,12 @@ def _not_a_claim(sentence: str, lang: str, terms: Terms, title_terms: Terms, nov
 
 def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, analyzer: Analyzer,
           novelty: NoveltySettings, article_year: int | None, source: str, *,
-          terms: list[Terms] | None = None, vectors: np.ndarray | None = None) -> list[Verdict]:
+          terms: list[Terms] | None = None, vectors: np.ndarray | None = None, record: bool = False) -> list[Verdict]:
     """The verdict on each sentence, in order; each (but the headline) is added to ``knowledge``.
 
     ``terms`` and ``vectors`` (one per sentence) may be computed beforehand, outside the watch's lock.
     """
-    title_terms = analyzer.terms(title, lang) if title else Terms(frozenset(), frozenset(), frozenset(), 0)
+    heads = [analyzer.terms(title, lang)] if title else []  # the headline sums up the body
     if vectors is None and knowledge.encoder is not None:
         vectors = knowledge.encode([strip_dateline(s) for s in sentences])
     raw = terms if terms is not None else [analyzer.terms(strip_dateline(s), lang) for s in sentences]
@@ -74,13 +75,13 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
     for i, sentence in enumerate(sentences):
         vector = vectors[i] if vectors is not None else None
         terms_i = knowledge.normalise(raw[i])
-        skip = _not_a_claim(sentence, lang, terms_i, title_terms, novelty, article_year)
+        skip = _not_a_claim(sentence, lang, terms_i, heads, novelty, article_year)
         if skip:
             out.append(Verdict(sentence, skip[0], skip[1], terms=terms_i))
         else:
-            d = decide(terms_i, vector, knowledge, novelty, lang, source)
+            d = decide(terms_i, vector, knowledge, novelty, lang, source, record)
             out.append(Verdict(sentence, "new" if d.new else "known", d.why, d.similarity, d.nearest,
-                               attribution(sentence, lang) if d.new else None, terms_i))
+                               attribution(sentence, lang) if d.new else None, terms_i, d.signals))
         if out[-1].verdict != "headline":  # the headline sums up the body; it is not a known sentence itself
             knowledge.add(sentence, lang, source, "article", terms_i, vector)
     return out

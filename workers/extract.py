@@ -10,6 +10,12 @@ from monitor.models import Article, Entry
 from workers.text import Analyzer
 
 _MIN_TEXT = 200  # characters; below this the page gave no article text
+# The standfirst (dek, strapline) sums up the article under its headline, in news CMSs' usual class
+# names: like the headline, it is not a claim of its own, and the body tells what it sums up.
+_STANDFIRST = ("//*[contains(concat(' ', normalize-space(@class), ' '), ' standfirst ')"
+               " or contains(@class, '__standfirst') or contains(@class, 'strapline')"
+               " or contains(concat(' ', normalize-space(@class), ' '), ' dek ')"
+               " or contains(concat(' ', normalize-space(@class), ' '), ' article-dek ')]")
 
 
 def _decode(body: bytes, content_type: str | None) -> str:
@@ -49,7 +55,7 @@ def extract(body: bytes, url: str, entry: Entry, content_type: str | None = None
         from_feed = bool(entry.title and entry.published)
         doc = trafilatura.bare_extraction(
             html, url=url, include_comments=False, include_tables=False, favor_precision=True,
-            with_metadata=not from_feed, deduplicate=False,
+            with_metadata=not from_feed, deduplicate=False, prune_xpath=_STANDFIRST,
             # the feed dates the entry: no extensive date search through the page (costly)
             date_extraction_params={"extensive_search": False} if entry.published else None,
         )

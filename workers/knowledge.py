@@ -63,6 +63,8 @@ class Knowledge:
         self._matrix = np.zeros((0, 0), dtype=np.float32)  # one row per sentence; capacity doubles
         self._rows = 0
         self._row_of: dict[str, int] = {}  # a known sentence's text -> its vector's row
+        self._lang_codes: dict[str, int] = {}
+        self._row_langs = array("b")  # each row's language, as a code of _lang_codes
         self._source_terms: dict[str, set[str]] = {}
         self._sums = np.zeros(0)  # nearest()'s scratch, one float per sentence (not for two threads at once)
 
@@ -89,6 +91,7 @@ class Knowledge:
         if self.encoder is not None:
             self._append_vector(vector if vector is not None else self.encoder.encode([text])[0])
             self._row_of.setdefault(text, self._rows - 1)
+            self._row_langs.append(self._lang_codes.setdefault(lang, len(self._lang_codes)))
         return item
 
     def encode(self, sentences: list[str]) -> np.ndarray:
@@ -241,6 +244,24 @@ class Knowledge:
         sims = self._matrix[:self._rows] @ vector
         idx = int(np.argmax(sims))
         return self.items[idx], float(sims[idx])
+
+    def nearest_vectors(self, vector: np.ndarray | None, lang: str) -> tuple[tuple[KnownSentence | None, float],
+                                                                              tuple[KnownSentence | None, float]]:
+        """The known sentences closest in meaning in ``lang`` and in the other languages, each with
+        its cosine (a translation scores lower than a paraphrase: the two are weighed apart)."""
+        if vector is None or not self._rows:
+            return (None, 0.0), (None, 0.0)
+        sims = self._matrix[:self._rows] @ vector
+        same = np.frombuffer(self._row_langs, dtype=np.int8) == self._lang_codes.get(lang, -1)
+        out = []
+        for mask in (same, ~same):
+            if not mask.any():
+                out.append((None, 0.0))
+                continue
+            masked = np.where(mask, sims, -2.0)
+            idx = int(np.argmax(masked))
+            out.append((self.items[idx], float(sims[idx])))
+        return out[0], out[1]
 
     def unknown_numbers(self, terms: Terms) -> set[str]:
         return {n for n in terms.numbers if n not in self.df}

@@ -36,6 +36,7 @@ class Decision:
     why: str
     similarity: float = 0.0
     nearest: str | None = None
+    signals: dict[str, float] | None = None  # what the verdict weighed (``signals``)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,30 @@ def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence |
     return min(0.999, known_bar * scale), min(0.999, related_bar * scale), min(0.999, cal.related_across * scale)
 
 
+def signals(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, lang: str,
+            source: str) -> dict[str, float]:
+    """Every signal of a claim against the watch's knowledge, each in [0, 1] or a small count."""
+    speaks = knowledge.speaks(lang)
+    lex, lex_sim = knowledge.nearest(terms) if speaks else (None, 0.0)
+    _, spec_sim = knowledge.nearest(terms, specifics_only=True)
+    (same, same_sim), (other, other_sim) = knowledge.nearest_vectors(vector, lang)
+    spec = specifics(terms)
+    best_sem = same if same_sim >= other_sim else other
+    return {
+        "words": lex_sim,
+        "names_figures": spec_sim,
+        "meaning": same_sim,
+        "meaning_across": other_sim,
+        "carried_words": float(_carries(lex, terms, knowledge, source)),
+        "carried_meaning": float(_carries(best_sem, terms, knowledge, source)),
+        "specifics": float(min(len(spec), 6)),
+        "new_names": float(min(len([n for n in terms.names if n not in knowledge.df]), 3)),
+        "speaks": float(speaks),
+    }
+
+
 def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelty: NoveltySettings,
-           lang: str = "en", source: str = "") -> Decision:
+           lang: str = "en", source: str = "", record: bool = False) -> Decision:
     """Known when one known sentence carries the claim: most of its weighted words (same language),
     or its meaning; or something close whose text already names all the claim names. Never known
     when the claim brings a figure or a name the watch has never seen."""
@@ -86,8 +109,10 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     similarity = sem_sim if sem is not None else lex_sim
     nearest = near.text if near else None
 
+    recorded = signals(terms, vector, knowledge, lang, source) if record else None
+
     def verdict(new: bool, why: str) -> Decision:
-        return Decision(new, why, similarity, nearest)
+        return Decision(new, why, similarity, nearest, recorded)
 
     new_figures = knowledge.unknown_numbers(terms)
     if new_figures:
@@ -109,7 +134,10 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
                               f"means it ({ev.described()})")
     if not speaks and lex is not None and len(specifics(terms)) >= 2 and lex_sim >= 0.99 and sem is None:
         return verdict(False, f"a known sentence (in another language) names all it names ({ev.described()})")
-    close_words = agrees and speaks and lex is not None and lex_sim >= novelty.known_similarity / 2
+    # "close" in words counts where the meaning is close too (with an encoder): names alone tie
+    # "Putin said X" to any known text about Putin
+    close_words = ((sem is None or sem_sim >= related_bar) and speaks and lex is not None
+                   and lex_sim >= novelty.known_similarity / 2)
     close_meaning = sem is not None and sem_sim >= related_bar
     if (close_words and _carries(lex, terms, knowledge, source)) or (
             close_meaning and _carries(sem, terms, knowledge, source)):

@@ -159,7 +159,7 @@ def read(article: Article, analyzer: Analyzer, encoder: Encoder | None = None) -
 
 def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyzer: Analyzer,
            query: Query, near: tuple[str | None, float] = (None, 0.0), reading: Reading | None = None,
-           learned: bool = False) -> Assessment:
+           learned: bool = False, record: bool = False) -> Assessment:
     """Judge one article for one watch. Adds the article's sentences to ``knowledge`` if relevant.
 
     ``learned``: the entry was kept by the watch's learned profile, not its keywords; its full text
@@ -182,7 +182,7 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
     if day:
         knowledge.dates.append(day)
     verdicts = judge(r.sentences, r.lang, article.title, knowledge, analyzer, watch.novelty,
-                     _year(article.published), article.url, terms=r.terms, vectors=r.vectors)
+                     _year(article.published), article.url, terms=r.terms, vectors=r.vectors, record=record)
     a = Assessment(watch.name, "no_new_claims", "every claim is known", score, near[0], verdicts, r.lang)
     if a.new:
         a.status, a.reason = "new_claims", f"{len(a.new)} new claim(s)"

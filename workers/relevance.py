@@ -8,7 +8,7 @@ events is told in a good share of topical terms; an unrelated story that merely 
 ("Raid", "Legion", a submarine named Belgorod) is not, however much the knowledge grows. The score
 is the share of the article's distinct content lemmas that are topical; ``novelty.relevance`` is
 the bar. In a language the watch hardly knows yet, the share of its names (transliterated) that
-the watch knows stands in.
+the watch knows stands in, when it shares two of them at least.
 
 Time: events are in the news for a while. When the watch names its ``event_dates``, those and the
 published dates of the articles it accepted since say when; an article published well before them
@@ -25,13 +25,21 @@ from monitor.settings import WatchSettings
 from workers.knowledge import Knowledge, day_of
 from workers.text import Terms
 
+MIN_SHARED_NAMES = 2  # in a language the watch hardly reads: names it knows that an article must share
+
 
 def relevance(sentence_terms: Iterable[Terms], knowledge: Knowledge, lang: str) -> float:
     """Share of the article's content words that are topical for the watch; in a language the watch
     hardly knows yet, share of its names (transliterated), which read the same across languages."""
     if knowledge.speaks(lang):
         return knowledge.topical_share((t for terms in sentence_terms for t in terms.content), lang)
-    return knowledge.known_share((t for terms in sentence_terms for t in terms.names), names=True)
+    names = {t for terms in sentence_terms for t in terms.names}
+    canon = {n: knowledge.canonical(n, name=True) for n in names}
+    known = {n for n, c in canon.items() if c in knowledge.name_counts}
+    # one shared name (in any of its forms: Белгород, Белгородской) is a namesake, not the story
+    if len({canon[n][:5] for n in known}) < MIN_SHARED_NAMES:
+        return 0.0
+    return len(known) / len(names)
 
 
 def out_of_time(published: str | None, watch: WatchSettings, knowledge: Knowledge) -> str | None:

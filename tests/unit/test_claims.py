@@ -356,3 +356,4 @@ def test_a_restatement_whose_names_the_source_text_already_holds_is_known(analyz
                "Gladkov added on Tuesday that repair crews in Shebekino were waiting to reconnect a power line."]
     verdicts = judge(article, "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/d")
     assert [x.verdict for x in verdicts] == ["new", "new"]
+

@@ -179,3 +179,16 @@ def test_no_charset_anywhere_cp1251_is_detected() -> None:
 def test_a_quoted_charset_in_the_header_is_honoured() -> None:
     a = extract(page(RU_BODY, "", "ru").encode("cp1251"), URL, entry(), 'text/html; charset="windows-1251"')
     assert RU_BODY[2] in a.text
+
+
+def test_the_standfirst_is_not_part_of_the_article() -> None:
+    from monitor.models import Entry
+    from workers.extract import extract
+    body = ("<html><body><article><h1>Raid</h1><p class='byline'>By Staff</p>"
+            "<p class=\"article__standfirst\">The Legion says it is back, officials deny it.</p>"
+            + "".join(f"<p>Paragraph {i} of the report says what happened in the border villages on Monday.</p>"
+                      for i in range(6)) + "</article></body></html>").encode()
+    e = Entry(watches=("w",), feed_url="f", feed_name="F", url="https://x/a", link="https://x/a", guid="g",
+              title="Raid", published="2023-06-01T10:00:00+00:00")
+    a = extract(body, e.url, e, "text/html; charset=utf-8")
+    assert "Legion says it is back" not in a.text and "Paragraph 3" in a.text

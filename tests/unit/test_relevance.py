@@ -67,3 +67,11 @@ def test_articles_far_from_the_events_dates_are_another_event(analyzer: Analyzer
     k.dates.append(date(2023, 11, 20))  # an accepted article keeps the events in the news
     assert out_of_time("2023-12-30T10:00:00Z", watch, k) is None
     assert out_of_time("2023-12-30", WatchSettings(name="w", keywords=["x"]), k) is None  # no dates: no rule
+
+
+def test_in_a_language_the_watch_hardly_reads_one_shared_name_is_a_namesake(analyzer: Analyzer) -> None:
+    k = _seeded(analyzer)
+    one = [analyzer.terms("В Белгороде и Белгородской области прошли соревнования школьников по квадрокоптерам.", "ru")]
+    two = [analyzer.terms("Губернатор Гладков сообщил, что бои шли в Грайвороне и Белгороде.", "ru")]
+    assert relevance(one, k, "ru") == 0.0
+    assert relevance(two, k, "ru") > 0.5
