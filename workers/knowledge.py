@@ -29,6 +29,7 @@ from workers.text import Analyzer, Terms
 
 _FUZZY_MIN_LEN = 5  # names shorter than this match only exactly
 _FUZZY_SCORE = 85  # rapidfuzz ratio at which two spellings are one name (Kozina / Kozinka)
+NAME_STEM = 4  # letters that tie a transliterated, inflected name to its spelling in another language
 TOPICAL_LIFT = 100.0  # how much more often than in everyday language a term of the story occurs in it
 
 
@@ -66,6 +67,7 @@ class Knowledge:
         self._lang_codes: dict[str, int] = {}
         self._row_langs = array("b")  # each row's language, as a code of _lang_codes
         self._source_terms: dict[str, set[str]] = {}
+        self._source_stems: dict[str, set[str]] = {}  # their first NAME_STEM letters (names across languages)
         self._sums = np.zeros(0)  # nearest()'s scratch, one float per sentence (not for two threads at once)
 
     # ------------------------------------------------------------------ building
@@ -78,6 +80,7 @@ class Knowledge:
         self.items.append(item)
         self.langs[lang] += 1
         self._source_terms.setdefault(source, set()).update(terms.all)
+        self._source_stems.setdefault(source, set()).update(t[:NAME_STEM] for t in terms.all)
         self.term_total += len(terms.content)
         for t in terms.all:
             self.postings[t].append(idx)
@@ -227,6 +230,11 @@ class Knowledge:
         if len(self._sums) < len(self.items):
             self._sums = np.zeros(max(1024, len(self.items) * 5 // 4))
         return self._sums
+
+    def source_stems(self, source: str) -> set[str]:
+        """The first ``NAME_STEM`` letters of every term of the known text ``source``: a name spelt in
+        another language's letters and inflected (Козинкой -> kozinkoy) still meets it (kozinka)."""
+        return self._source_stems.get(source, set())
 
     def source_terms(self, source: str) -> set[str]:
         """Every term of the known text ``source`` (an article, a seed file)."""

@@ -17,14 +17,14 @@ _EN_SAY = (
     r"called|calls|described|describes|identified|identifies|cited|citing|quoted|quoting|admitted|admits|"
     r"acknowledged|acknowledges|estimated|estimates|promised|promises|vowed|vows|threatened|threatens|"
     r"urged|urges|declared|declares|posted|posts|published|publishes|showed|shows|revealed|reveals|"
-    r"according to|in a statement|in an interview"
+    r"(?i:according to|in a statement|in an interview)"
 )
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _EN_TIME = (
     rf"(?i:on|late on|early on|by|since|until|from|last|this|next|that|before|after) {_WEEKDAY}|{_WEEKDAY}['’]s|"
     rf"{_WEEKDAY} (?i:morning|afternoon|evening|night)|"
     r"(?i:today|tonight|yesterday|overnight|"
-    r"this (?:morning|afternoon|evening|week|weekend|month)|last (?:night|week|weekend|month)|"
+    r"this (?:morning|afternoon|evening|week|weekend|month)|last (?:night|week|weekend)|"
     r"(?:earlier|later) (?:on|in|that|this|the same)|the same day|the next day|the day before|"
     r"(?:a|one|two|three|four|five|six|seven) (?:days?|hours?|weeks?) (?:earlier|later|ago))|"
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)(?!\s+\d{4})|"
@@ -53,18 +53,31 @@ def _words(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 
 _ANCHORS = {  # (reporting, time, habitual)
-    "en": (_words(_EN_SAY, re.IGNORECASE), _words(_EN_TIME), _words(_EN_HABITUAL, re.IGNORECASE)),
+    # reporting verbs in lower case only: "the United States" is no verb
+    "en": (_words(_EN_SAY), _words(_EN_TIME), _words(_EN_HABITUAL, re.IGNORECASE)),
     "ru": (_words(_RU_SAY, re.IGNORECASE), _words(_RU_TIME, re.IGNORECASE), _words(_RU_HABITUAL, re.IGNORECASE)),
 }
 _ANCHORS["uk"] = _ANCHORS["ru"]
 
 
+# Times that place a statement before the article's news: "last month", "last year", "earlier this
+# year", "в прошлом месяце", "минулого року". A sentence dated only by them tells the background.
+_EARLIER = {
+    "en": _words(r"last (?:month|year|spring|summer|autumn|fall|winter)|earlier this year|a year ago|"
+                 r"(?:months|years) (?:ago|earlier)|in recent (?:months|years)", re.IGNORECASE),
+    "ru": _words(r"в прошлом (?:месяце|году)|в прошлом месяце|годом ранее|год назад|месяц назад|"
+                 r"минулого (?:місяця|року)|торік|рік тому|місяць тому", re.IGNORECASE),
+}
+_EARLIER["uk"] = _EARLIER["ru"]
+
+
 def reported(sentence: str, lang: str) -> bool:
-    """Does the sentence name a source or a time of its own, as a report does (and not a habit)?"""
+    """Does the sentence name a source or a time of its own, as a report does (and not a habit, nor
+    only an earlier time)?"""
     if lang not in _ANCHORS:
         return True  # no vocabulary for this language: every sentence may be a claim
     say, when, habitual = _ANCHORS[lang]
-    if habitual.search(sentence):
+    if habitual.search(sentence) or (_EARLIER[lang].search(sentence) and not when.search(sentence)):
         return False
     return bool(say.search(sentence) or when.search(sentence))
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.settings import NoveltySettings
-from workers.knowledge import Knowledge, KnownSentence
+from workers.knowledge import NAME_STEM, Knowledge, KnownSentence
 from workers.text import Terms
 
 DEFAULT_SEMANTIC = 0.75  # novelty.semantic_similarity's default: the encoders' calibration as it is
@@ -54,11 +54,17 @@ def specifics(terms: Terms) -> frozenset[str]:
     return terms.names | terms.numbers
 
 
-def _carries(known: KnownSentence | None, terms: Terms, knowledge: Knowledge, source: str) -> bool:
+def _carries(known: KnownSentence | None, terms: Terms, knowledge: Knowledge, source: str, lang: str) -> bool:
     """Does the text the known sentence comes from (another text than the claim's) name every name
-    and figure of the claim (a claim that names none brings nothing that text lacks)?"""
-    return (known is not None and known.source != source
-            and specifics(terms) <= knowledge.source_terms(known.source))
+    and figure of the claim (a claim that names none brings nothing that text lacks)? Across
+    languages a name is matched by its first letters (Козинкой -> kozinkoy meets Kozinka)."""
+    if known is None or known.source == source:
+        return False
+    have = knowledge.source_terms(known.source)
+    if known.lang == lang:
+        return specifics(terms) <= have
+    stems = knowledge.source_stems(known.source)
+    return terms.numbers <= have and all(n[:NAME_STEM] in stems for n in terms.names)
 
 
 def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence | None,
@@ -88,8 +94,8 @@ def signals(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, lang:
         "names_figures": spec_sim,
         "meaning": same_sim,
         "meaning_across": other_sim,
-        "carried_words": float(_carries(lex, terms, knowledge, source)),
-        "carried_meaning": float(_carries(best_sem, terms, knowledge, source)),
+        "carried_words": float(_carries(lex, terms, knowledge, source, lang)),
+        "carried_meaning": float(_carries(best_sem, terms, knowledge, source, lang)),
         "specifics": float(min(len(spec), 6)),
         "new_names": float(min(len([n for n in terms.names if n not in knowledge.df]), 3)),
         "speaks": float(speaks),
@@ -121,7 +127,10 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     # Кремля is not Kremlin); across languages, meaning and figures decide
     new_names = sorted(n for n in terms.names if n not in knowledge.df) if speaks else []
     known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
-    translated = sem is not None and sem.lang != lang and sem_sim >= known_bar
+    # the closest in this language and the closest in another, each against its own bars
+    candidates = [(k, sim, *_bars(knowledge, novelty, k, lang)[:2])
+                  for k, sim in knowledge.nearest_vectors(vector, lang) if k is not None]
+    translated = any(k.lang != lang and sim >= bar for k, sim, bar, _ in candidates)
     if new_names and not translated:  # (a translation's names are spelt, and inflected, otherwise)
         return verdict(True, f"names the watch has never seen: {', '.join(new_names)}")
     # with an encoder, shared words say "known" only where the meaning is close too ("Lukashenko said
@@ -129,17 +138,17 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     agrees = sem is None or sem_sim >= about_bar
     if speaks and lex_sim >= novelty.known_similarity and agrees:
         return verdict(False, f"a known sentence says it ({ev.described()})")
-    if sem is not None and sem_sim >= known_bar:
-        return verdict(False, f"a known sentence{'' if sem.lang == lang else ' in another language'} "
-                              f"means it ({ev.described()})")
+    for k, sim, bar, _ in candidates:
+        if sim >= bar:
+            return verdict(False, f"a known sentence{'' if k.lang == lang else ' in another language'} "
+                                  f"means it ({ev.described()})")
     if not speaks and lex is not None and len(specifics(terms)) >= 2 and lex_sim >= 0.99 and sem is None:
         return verdict(False, f"a known sentence (in another language) names all it names ({ev.described()})")
     # "close" in words counts where the meaning is close too (with an encoder): names alone tie
     # "Putin said X" to any known text about Putin
     close_words = ((sem is None or sem_sim >= related_bar) and speaks and lex is not None
                    and lex_sim >= novelty.known_similarity / 2)
-    close_meaning = sem is not None and sem_sim >= related_bar
-    if (close_words and _carries(lex, terms, knowledge, source)) or (
-            close_meaning and _carries(sem, terms, knowledge, source)):
+    if (close_words and _carries(lex, terms, knowledge, source, lang)) or any(
+            sim >= close and _carries(k, terms, knowledge, source, lang) for k, sim, _, close in candidates):
         return verdict(False, f"a known text names all it names, and says something close ({ev.described()})")
     return verdict(True, f"no known sentence carries it ({ev.described()})")

@@ -357,3 +357,11 @@ def test_a_restatement_whose_names_the_source_text_already_holds_is_known(analyz
     verdicts = judge(article, "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/d")
     assert [x.verdict for x in verdicts] == ["new", "new"]
 
+
+
+@pytest.mark.parametrize("sentence", [
+    "No country has given Ukraine more military aid than the United States.",  # "States" is no verb
+    "The group announced last month that it was handing its positions over to the army.",  # earlier news
+])
+def test_background_that_looks_like_a_report(sentence: str, knowledge: Knowledge, analyzer: Analyzer) -> None:
+    assert one(sentence, knowledge, analyzer).verdict == "background"
