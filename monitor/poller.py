@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 PROFILE_REFRESH = 10.0  # seconds between reads of the watches' learned profiles
 # an item's watches, those of them that take it by their learned profile alone, and when none does, why
 Matched = tuple[tuple[str, ...], tuple[str, ...], str | None]
+_DROPPED = {"keywords": "no watch's keywords or learned profile match", "max_age": "older than max_age_days"}
 
 
 class Poller:
@@ -265,8 +266,7 @@ class Poller:
                 dropped.add(item.guid)
                 if item.guid not in before:
                     counts[f"entries_filtered:{why}"] = counts.get(f"entries_filtered:{why}", 0) + 1
-                    log.debug("feed %s: entry dropped (%s): %s", feed.name or safe_url(feed.url),
-                              "no watch's keywords match" if why == "keywords" else "older than max_age_days",
+                    log.debug("feed %s: entry dropped (%s): %s", feed.name or safe_url(feed.url), _DROPPED[why],
                               item.title[:200])
                 continue
             keys = [f"guid:{feed.url}|{item.guid}"] + ([f"url:{item.url}"] if item.url else [])

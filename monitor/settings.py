@@ -136,9 +136,9 @@ class WatchSettings(_Strict):
     exclude: list[Expression] = []
     seed: list[Path] = []
     max_seed_bytes: int = Field(
-        5_000_000, gt=0, validate_default=True,
-        description="the seed files' total size at most; each MB (lexical novelty, dev VM) takes ~1.7 s to seed, "
-                    "once per watch, and ~20 MB of memory in every worker (README 'Operations')")
+        2_000_000, gt=0, validate_default=True,
+        description="the seed files' total size at most; each MB takes ~45 s to seed with the default encoder "
+                    "(once per watch) and ~40 MB of memory in every worker (README 'What a seed costs')")
     max_age_days: float | None = Field(None, gt=0, description="ignore entries older than this; none = no cut-off")
     event_dates: list[date] = Field([], description="when the watched events happened (TOML dates)")
     novelty: NoveltySettings = NoveltySettings()

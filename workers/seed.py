@@ -2,11 +2,12 @@
 
 Idempotent and safe with many workers: under the watch's novelty lock, a seed file is added once
 per content (``cw:w:{watch}:seeded`` remembers its hash); an edited file is added again. The work
-(sentences, terms and, with the semantic extra, vectors: ~1.7 s per MB of seed without it, on the
-dev VM, peaking at ~110 MB of memory per MB) is done once per watch, not once per worker: the first
-worker to find the seed new takes the watch's seed lock and does it; the others wait on the lock,
-then find it done and only load the index (~0.4 s and ~20 MB per MB of seed, in every worker). The
-seed's size is capped by ``watches.max_seed_bytes`` (monitor.settings) for that reason.
+(sentences, terms, vectors: ~45 s per MB of seed with the default encoder on the 2-core dev VM,
+~1.7 s with ``embeddings = "off"``) is done once per watch, not once per worker: the first worker to
+find the seed new takes the watch's seed lock and does it; the others wait on the lock, then find it
+done and only load the index (~0.3 s and ~40 MB per MB of seed, in every worker). The seed's size is
+capped by ``watches.max_seed_bytes`` (monitor.settings) for that reason; a seed that takes longer
+than ``SEED_LOCK`` to encode lets a second worker start on it too (wasted work, nothing added twice).
 """
 
 from __future__ import annotations

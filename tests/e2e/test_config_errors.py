@@ -25,7 +25,7 @@ def test_run_stops_when_its_workers_keep_exiting_2(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")}
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "monitor", "run", "--config", "config/claimwatch.toml", "--config", str(override)],
+        [sys.executable, "-m", "claimwatch", "run", "--config", "config/claimwatch.toml", "--config", str(override)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     took = time.monotonic() - started
     log = proc.stdout + proc.stderr

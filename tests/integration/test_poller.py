@@ -419,7 +419,7 @@ def test_items_no_watch_takes_are_counted_once_and_logged(redis_client: redis.Re
         stats = store.metrics.stats()
         assert (stats["entries_filtered:keywords"], stats["entries_filtered:max_age"]) == (1, 1)
         dropped = [r.getMessage() for r in caplog.records if "entry dropped" in r.getMessage()]
-        assert dropped == ["feed World: entry dropped (no watch's keywords match): Weather in Paris",
+        assert dropped == ["feed World: entry dropped (no watch's keywords or learned profile match): Weather in Paris",
                            "feed World: entry dropped (older than max_age_days): Kursk archive story"]
 
         srv.docs["/world"] = rss(*items, ("g6", "https://news.test/f", "Football results", RECENT))

@@ -252,7 +252,7 @@ def test_seed_over_max_seed_bytes_is_a_config_error(tmp_path: Path) -> None:
     write(tmp_path / "big.txt", "Seed sentence number one. " * 4000)  # 104,000 bytes
     write(tmp_path / "small.txt", "Seed.")
     seeded = BASE.replace('keywords = ["Belgorod*"]', 'keywords = ["Belgorod*"]\nseed = ["big.txt", "small.txt"]')
-    assert load([write(tmp_path / "ok.toml", seeded)], env={}).watches[0].max_seed_bytes == 5_000_000
+    assert load([write(tmp_path / "ok.toml", seeded)], env={}).watches[0].max_seed_bytes == 2_000_000
     msg = error(tmp_path, seeded.replace("seed = [", "max_seed_bytes = 100_000\nseed = ["))
     assert msg.startswith("watches[0].max_seed_bytes: the seed files hold 104,005 bytes, over this limit of 100,000")
     ok = load([write(tmp_path / "ok2.toml", seeded.replace("seed = [", "max_seed_bytes = 104_005\nseed = ["))], env={})
