@@ -8,23 +8,27 @@ workers' code (importing it, trafilatura and numpy included, takes ~1 s and ~125
 dev VM), and `check` none of the always-on side (tests/integration/test_entry_points.py runs
 each command and reads what it imported).
 
-Bad configuration prints one line naming the key and exits 2, before anything starts.
+Bad configuration prints one line naming the key and exits 2, before anything starts (the encoder
+``service.embeddings`` names is checked by the commands that load it); so does a command line that
+cannot work (``check`` on a missing file, ``--watch`` naming no watch).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import sys
 from pathlib import Path
 
 from monitor import logs
-from monitor.errors import ClaimwatchError, ConfigError
+from monitor.errors import ClaimwatchError, ConfigError, UsageError
 from monitor.settings import Settings, load
 
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="claimwatch", description="Watch the news; alert what is new.")
+    ap.add_argument("--version", action="version", version=f"claimwatch {_version()}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", "-c", action="append", type=Path, default=[], metavar="FILE",
                         help="TOML config; repeat to layer (later files win)")
@@ -47,6 +51,37 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--sink", help="only this sink: its name (0:slack), index (0) or type (slack)")
     r.add_argument("--id", dest="alert_id", help="only this alert id")
     return ap
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("claimwatch")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "(not installed)"
+
+
+def _check_args(settings: Settings, target: str, watch: str | None) -> None:
+    """What `check` is given, checked before it loads everything (6-13 s)."""
+    if watch is not None and watch not in (names := [w.name for w in settings.watches]):
+        raise UsageError(f"check --watch: no watch named {watch!r} (watches: {', '.join(names)})")
+    if target.startswith(("http://", "https://")):
+        return
+    path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"check: {target} is a directory, not an HTML file")
+    if not path.is_file():
+        raise UsageError(f"check: {target}: no such file (give a path to an HTML file, or an http(s) URL)")
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> None:
+    """What the command will load, checked before anything starts: the encoder for the commands that
+    run workers (a poller-only machine does without it), `check`'s target and watch."""
+    if args.command in ("run", "worker", "check"):
+        from workers.embed import resolve  # find_spec only: the model loads in the workers
+
+        resolve(settings.service.embeddings)
+    if args.command == "check":
+        _check_args(settings, args.target, args.watch)
 
 
 def _redis_url(settings: Settings, required: bool) -> str | None:
@@ -106,10 +141,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError("no --config given and config/claimwatch.toml not found")
             args.config = [default]
         settings = load(args.config)
+        _check(args, settings)
         logs.setup(settings.service.log_level, settings.service.log_format, args.command)
         return _run(args, settings)
     except ConfigError as e:
         print(f"claimwatch: config error: {e}", file=sys.stderr)
+        return 2
+    except UsageError as e:
+        print(f"claimwatch: {e}", file=sys.stderr)
         return 2
     except ClaimwatchError as e:
         print(f"claimwatch: {e}", file=sys.stderr)

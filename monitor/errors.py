@@ -2,6 +2,8 @@
 
 - ``ConfigError``: bad configuration; the CLI prints it on one line and exits 2.
 - ``TransientError``: worth retrying later (timeouts, 5xx, 429); may carry ``retry_after`` seconds.
+- ``UsageError``: a command line that cannot work (a missing file, an unknown watch); one line, exit 2.
+- ``DiskFull``: no room to start (the embedded Redis's ``data_dir``); one line, exit 1.
 - ``PermanentError``: retrying will not help (4xx, not HTML, too big, forbidden address); its
   ``kind`` is a short machine-readable reason used in logs, metrics and ``status``.
 """
@@ -22,6 +24,14 @@ class ClaimwatchError(Exception):
 
 class ConfigError(ClaimwatchError):
     kind = "config"
+
+
+class UsageError(ClaimwatchError):
+    kind = "usage"
+
+
+class DiskFull(ClaimwatchError):
+    kind = "disk_full"
 
 
 class TransientError(ClaimwatchError):

@@ -8,8 +8,13 @@ feed's validators are not saved, so the next poll sees the entry again (at least
 
 The run loop starts each due feed as its own task (at most ``network.concurrency`` at once), so a
 slow or trickling feed (cut off by ``fetch_deadline``) never holds the others back; the feed document
-is parsed in a thread so a huge one does not stall the loop. Redis being away is logged in one line
-and waited out; the loop never dies of it.
+is parsed in a thread so a huge one does not stall the loop, and its items are matched against the
+watches' keywords in a thread too (matching is linear, but 20 MB of feed text still takes a second).
+Redis being away is logged in one line and waited out; the loop never dies of it.
+
+Items that no watch takes (no keyword matches, or older than ``max_age_days``) are counted in
+``entries_filtered:{keywords,max_age}`` once each (an item still in the feed at the next poll is not
+counted again by the same poller) and logged at DEBUG with their title.
 
 Seen keys: a GUID is only unique within its feed (two outlets both number their items 1, 2, 3...),
 so it is scoped by the feed; the canonical URL is global (the same article in two feeds is one entry).
@@ -31,7 +36,7 @@ import redis
 
 from monitor import feeds
 from monitor.errors import ClaimwatchError, Gone, TransientError
-from monitor.filters import fold, watch_query
+from monitor.filters import Words, watch_query
 from monitor.http import AsyncClient, afetch, make_async_client, safe_url
 from monitor.models import Entry
 from monitor.profile import admits
@@ -41,6 +46,9 @@ from monitor.store import Store, digest
 
 log = logging.getLogger(__name__)
 PROFILE_REFRESH = 10.0  # seconds between reads of the watches' learned profiles
+# an item's watches, those of them that take it by their learned profile alone, and when none does, why
+Matched = tuple[tuple[str, ...], tuple[str, ...], str | None]
+_DROPPED = {"keywords": "no watch's keywords or learned profile match", "max_age": "older than max_age_days"}
 
 
 class Poller:
@@ -53,6 +61,7 @@ class Poller:
         self._max_age = {w.name: w.max_age_days * 86400.0 for w in settings.watches if w.max_age_days}
         self._profiles: dict[str, set[str]] = {}  # learned stems per watch (monitor.profile), re-read every
         self._profiles_read = float("-inf")       # PROFILE_REFRESH seconds
+        self._filtered: dict[str, set[str]] = {}  # feed URL -> GUIDs its last poll dropped (counted once)
 
     @property
     def client(self) -> AsyncClient | httpx.AsyncClient:
@@ -199,7 +208,8 @@ class Poller:
                 if str(parsed.dropped) != state.get("dropped"):  # said once, not at every poll
                     log.warning("feed %s: %d item(s) not read (beyond max_feed_items %d, or nothing to identify "
                                 "them)", feed.name or safe_url(feed.url), parsed.dropped, net.max_feed_items)
-            n = self._enqueue_items(feed, parsed, now)
+            matched = await asyncio.to_thread(self._match_items, feed, parsed.items, now, self._learned_profiles())
+            n = self._enqueue_items(feed, parsed, matched, counts)
             ttl = parsed.ttl
             saved |= {"title": parsed.title, "items": len(parsed.items), "problem": parsed.problem or "",
                       "dropped": parsed.dropped,
@@ -220,29 +230,44 @@ class Poller:
             self._profiles_read = now
         return self._profiles
 
-    def _watches_for(self, feed: FeedSettings, item: feeds.FeedItem,
-                     now: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(the watches that keep the item, those of them that keep it by their learned profile alone)."""
+    def _match_items(self, feed: FeedSettings, items: list[feeds.FeedItem], now: float,
+                     profiles: dict[str, set[str]]) -> list[Matched]:
+        return [self._watches_for(feed, item, now, profiles) for item in items]
+
+    def _watches_for(self, feed: FeedSettings, item: feeds.FeedItem, now: float,
+                     profiles: dict[str, set[str]]) -> Matched:
+        """(the watches that keep the item, those of them that keep it by their learned profile alone,
+        and when none keeps it, why: ``max_age`` if a watch's keywords match but the item is too old
+        for it, else ``keywords``)."""
         text = f"{item.title}\n{item.summary}"
-        folded = fold(text)
+        words = Words(text)
         names = feed.watches if feed.watches is not None else list(self._queries)
         age = _age(item.published, now)
-        kept, learned = [], []
+        kept, learned, old = [], [], []
         for n in names:
             if age is not None and n in self._max_age and age > self._max_age[n]:
-                continue
-            if self._queries[n].matches_folded(folded):
+                old.append(n)
+            elif self._queries[n].matches_words(words):
                 kept.append(n)
-            elif admits(text, self._learned_profiles().get(n, set())):
+            elif admits(text, profiles.get(n, set())):
                 kept.append(n)
                 learned.append(n)
-        return tuple(kept), tuple(learned)
+        if kept:
+            return tuple(kept), tuple(learned), None
+        return (), (), "max_age" if any(self._queries[n].matches_words(words) for n in old) else "keywords"
 
-    def _enqueue_items(self, feed: FeedSettings, parsed: feeds.ParsedFeed, now: float) -> int:
+    def _enqueue_items(self, feed: FeedSettings, parsed: feeds.ParsedFeed, matched: list[Matched],
+                       counts: dict[str, int]) -> int:
         n = 0
-        for item in parsed.items:
-            watches, learned = self._watches_for(feed, item, now)
+        dropped: set[str] = set()
+        before = self._filtered.get(feed.url, set())
+        for item, (watches, learned, why) in zip(parsed.items, matched, strict=True):
             if not watches:
+                dropped.add(item.guid)
+                if item.guid not in before:
+                    counts[f"entries_filtered:{why}"] = counts.get(f"entries_filtered:{why}", 0) + 1
+                    log.debug("feed %s: entry dropped (%s): %s", feed.name or safe_url(feed.url), _DROPPED[why],
+                              item.title[:200])
                 continue
             keys = [f"guid:{feed.url}|{item.guid}"] + ([f"url:{item.url}"] if item.url else [])
             if not self.store.seen.mark(keys):
@@ -262,6 +287,7 @@ class Poller:
             if learned:
                 self.store.count("entries_learned")
             n += 1
+        self._filtered[feed.url] = dropped
         return n
 
     def _failed(self, feed: FeedSettings, state: dict[str, str], e: ClaimwatchError) -> None:

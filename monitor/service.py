@@ -13,7 +13,9 @@ A supervisor thread keeps the pieces alive (README "Operations / reliability"):
   (``monitor.broker.recover_jobs``), not when RQ's heartbeat expiry would notice;
 - the embedded redis-server, should it die, is started again on the same ``data_dir`` (the
   append-only file brings the state back); every client reconnects by itself;
-- every ``SWEEP`` seconds, jobs of workers that died elsewhere (other machines) are recovered.
+- every ``SWEEP`` seconds, jobs of workers that died elsewhere (other machines) are recovered;
+- worker processes that exit 2 (a configuration error, printed on their stderr) ``CONFIG_EXITS``
+  times in a row stop `run` with exit code 2: restarting them would only repeat the error.
 
 Starting on its own embedded Redis (nothing else can be connected to it), `run` first recovers
 everything the previous run left in flight: its workers' registrations, their started jobs, the
@@ -60,6 +62,7 @@ STOP_BUDGET = 27.0  # seconds from SIGTERM to exit: the poller's in-flight polls
 POLL_GRACE = 5.0  # seconds in-flight feed polls get after SIGTERM
 SWEEP = 10.0  # seconds between recoveries of jobs of workers that died elsewhere
 STOP_GRACE = STOP_BUDGET  # the old name
+CONFIG_EXITS = 3  # worker exits with code 2 (bad configuration) in a row after which `run` stops
 
 
 def _ident(role: str) -> str:
@@ -106,6 +109,8 @@ class Supervisor:
         self._stop = threading.Event()
         self._stopping = False
         self._deaths: list[float] = []  # recent worker deaths (monotonic), for back-off
+        self._config_exits = 0  # worker exits with code 2 in a row
+        self.exit_code = 0  # `run`'s: 2 once workers keep failing on their configuration
         self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
 
     def start(self) -> Supervisor:
@@ -152,11 +157,18 @@ class Supervisor:
     def _check_workers(self) -> None:
         for i, w in enumerate(self.workers):
             code = w.poll()
-            if code is None or self._stopping:
+            if code is None or self._stopping or self.exit_code:
                 continue
             now = time.monotonic()
             self._deaths = [t for t in self._deaths if now - t < 60] + [now]
             pause = min(30.0, 0.5 * 2 ** max(0, len(self._deaths) - 2))  # a crash loop backs off
+            self._config_exits = self._config_exits + 1 if code == 2 else 0
+            if self._config_exits >= CONFIG_EXITS:
+                log.error("worker processes exited with a configuration error (exit code 2, printed above) %d times "
+                          "in a row; stopping", self._config_exits)
+                self.exit_code = 2
+                os.kill(os.getpid(), signal.SIGTERM)  # `run`'s own stop: no new polls, the other workers finish
+                return
             log.warning("worker process %d exited (%s); recovering its job and starting another%s", w.pid,
                         _exit_reason(code), f" in {pause:.0f} s" if pause >= 1 else "")
             self._pending.append(worker_prefix(w.pid))
@@ -266,7 +278,7 @@ def run(settings: Settings, configs: Sequence[Path], worker_command: Sequence[st
         supervisor = Supervisor(n, worker_command, configs, redis_url, connection, store, embedded).start()
         log.info("started %d worker process(es)", n)
         if not _wait_for_workers(connection, [w.pid for w in supervisor.workers], WORKERS_READY_WITHIN):
-            return 0  # asked to stop while the workers were loading
+            return supervisor.exit_code  # asked to stop while the workers were loading
         if settings.service.http_port:
             server = serve(settings.service.http_host, settings.service.http_port, store, connection,
                            extra=supervisor.status)
@@ -294,4 +306,4 @@ def run(settings: Settings, configs: Sequence[Path], worker_command: Sequence[st
         if supervisor is not None:
             supervisor.close()
     log.info("claimwatch stopped")
-    return 0
+    return supervisor.exit_code if supervisor is not None else 0

@@ -5,6 +5,14 @@ arrays (``[[feeds]]``, ``[[alerts]]``, ``[[watches]]``) are replaced whole. ``${
 ``${VAR:-default}`` in strings come from the environment. Relative seed paths are resolved against
 the file that names them. Any problem raises ``ConfigError`` with one line naming the key, e.g.
 ``feeds[2].url: not an http(s) URL``.
+
+Everything a process will compile or load is checked here, before anything starts: keyword
+expressions (``monitor.filters``), seed files and their size (``max_seed_bytes``); the encoder
+that ``service.embeddings`` names is checked by the commands that load it (``claimwatch.cli``). A
+worker that fails on any of these would only exit and be restarted, over and over.
+
+The same feed URL listed twice (two ``[[feeds]]`` for two watches) becomes one feed, polled once for
+both: its watches are the union, its names joined, its interval the shorter.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,7 +38,9 @@ from pydantic import (
 )
 
 from monitor.errors import ConfigError
+from monitor.filters import compile_expression
 
+_KEYED = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+)*: ")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -38,6 +49,17 @@ def _http_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("not an http(s) URL")
     return value
+
+
+def _expression(value: str) -> str:
+    try:
+        compile_expression(value)
+    except ConfigError as e:
+        raise ValueError(str(e)) from None
+    return value
+
+
+Expression = Annotated[str, AfterValidator(_expression)]  # a keyword or exclude expression that compiles
 
 
 class _Strict(BaseModel):
@@ -110,9 +132,13 @@ class NoveltySettings(_Strict):
 
 class WatchSettings(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-    keywords: list[str] = Field(min_length=1)
-    exclude: list[str] = []
+    keywords: list[Expression] = Field(min_length=1)
+    exclude: list[Expression] = []
     seed: list[Path] = []
+    max_seed_bytes: int = Field(
+        2_000_000, gt=0, validate_default=True,
+        description="the seed files' total size at most; each MB takes ~45 s to seed with the default encoder "
+                    "(once per watch) and ~40 MB of memory in every worker (README 'What a seed costs')")
     max_age_days: float | None = Field(None, gt=0, description="ignore entries older than this; none = no cut-off")
     event_dates: list[date] = Field([], description="when the watched events happened (TOML dates)")
     novelty: NoveltySettings = NoveltySettings()
@@ -123,6 +149,15 @@ class WatchSettings(_Strict):
         for p in v:
             if not p.is_file():
                 raise ValueError(f"seed file not found: {p}")
+        return v
+
+    @field_validator("max_seed_bytes")
+    @classmethod
+    def _seed_size(cls, v: int, info: ValidationInfo) -> int:
+        total = sum(Path(p).stat().st_size for p in info.data.get("seed") or ())
+        if total > v:
+            raise ValueError(f"the seed files hold {total:,} bytes, over this limit of {v:,} (every worker keeps "
+                             "what it knows in memory: trim the seed, or raise the limit knowingly)")
         return v
 
 
@@ -231,16 +266,20 @@ class Settings(_Strict):
     feeds: list[FeedSettings] = []
     alerts: list[AlertSettings] = []
 
+    @field_validator("feeds")
+    @classmethod
+    def _one_feed_per_url(cls, feeds: list[FeedSettings], info: ValidationInfo) -> list[FeedSettings]:
+        if "watches" in info.data:  # else the watches' own error is reported
+            _check_watch_names("feeds", feeds, [w.name for w in info.data["watches"]])
+        service = info.data.get("service") or ServiceSettings()
+        return merge_feeds(feeds, service.poll_interval)
+
     @model_validator(mode="after")
     def _references(self) -> Settings:
         names = [w.name for w in self.watches]
         if len(set(names)) != len(names):
             raise ValueError("watches: two watches share a name")
-        for kind, items in (("feeds", self.feeds), ("alerts", self.alerts)):
-            for i, item in enumerate(items):
-                for w in item.watches or ():
-                    if w not in names:
-                        raise ValueError(f"{kind}[{i}].watches: no watch named {w!r}")
+        _check_watch_names("alerts", self.alerts, names)
         return self
 
     def watch(self, name: str) -> WatchSettings:
@@ -248,6 +287,35 @@ class Settings(_Strict):
             if w.name == name:
                 return w
         raise ConfigError(f"watches: no watch named {name!r}")
+
+
+def _check_watch_names(kind: str, items: Sequence[FeedSettings | AlertSettings], names: list[str]) -> None:
+    for i, item in enumerate(items):
+        for w in item.watches or ():
+            if w not in names:
+                raise ValueError(f"{kind}[{i}].watches: no watch named {w!r}")
+
+
+def merge_feeds(feeds: Sequence[FeedSettings], default_interval: float) -> list[FeedSettings]:
+    """One feed per URL, in first-listed order. A URL listed again (for another watch) is polled once
+    for both: watches are the union (every watch if either says so), names joined with " / ", the
+    interval the shorter (the service's ``poll_interval`` standing in for one not set)."""
+    by_url: dict[str, FeedSettings] = {}
+    for feed in feeds:
+        first = by_url.get(feed.url)
+        if first is None:
+            by_url[feed.url] = feed
+            continue
+        watches = None if first.watches is None or feed.watches is None else [
+            *first.watches, *(w for w in feed.watches if w not in first.watches)]
+        names = first.name.split(" / ") if first.name else []
+        if feed.name and feed.name not in names:
+            names.append(feed.name)
+        interval = None if first.interval is None and feed.interval is None else min(
+            first.interval or default_interval, feed.interval or default_interval)
+        by_url[feed.url] = first.model_copy(
+            update={"watches": watches, "interval": interval, "name": " / ".join(names)})
+    return list(by_url.values())
 
 
 # --------------------------------------------------------------------------- loading
@@ -323,7 +391,10 @@ def from_dict(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> S
             msg = "unknown key"
         elif err["type"] == "missing":
             msg = "required"
-        raise ConfigError(f"{_location(err['loc'])}: {msg}") from None
+        where = _location(err["loc"])
+        if _KEYED.match(msg) and (where == "config" or msg.startswith(where)):
+            raise ConfigError(msg) from None  # a check across keys names its own ("feeds[2].watches: ...")
+        raise ConfigError(f"{where}: {msg}") from None
 
 
 def load(paths: Sequence[Path], env: Mapping[str, str] | None = None) -> Settings:

@@ -91,6 +91,7 @@ _COUNTERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "feed_items_dropped": ("feed_items_dropped", "feed items not read (over max_feed_items)", ()),
     "entries": ("entries", "entries enqueued", ()),
     "entries_without_link": ("entries_without_link", "entries enqueued without a link", ()),
+    "entries_filtered": ("entries_filtered", "feed items no watch takes, by reason (keywords, max_age)", ("reason",)),
     "page_error": ("page_errors", "article pages unusable (the feed summary stood in), by kind", ("kind",)),
     "articles": ("articles", "articles judged, by outcome", ("outcome",)),
     "alerts_sent": ("alerts_sent", "alert deliveries sent, by sink", ("sink",)),

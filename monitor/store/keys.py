@@ -20,6 +20,7 @@ sentences; tests/integration/test_store_layout.py pins it).
     cw:w:{watch}:known        list    the watch's known sentences                  known
     cw:w:{watch}:seeded       hash    seed file -> content hash                    known
     cw:w:{watch}:lock         string  novelty lock                                 known
+    cw:w:{watch}:seed:lock    string  seed lock: one worker seeds, others wait     known
     cw:alerts                 stream  alert log (last ~10,000)                     alerts
     cw:alert:{alert_id}       string  the alert as JSON (30 d)                     alerts
     cw:delivery:{alert_id}    hash    sink -> "sent" | "failed: kind"              deliveries
@@ -122,8 +123,13 @@ def lock(watch: str) -> str:
     return f"{PREFIX}w:{watch}:lock"
 
 
+def seed_lock(watch: str) -> str:
+    """string: the seed lock (redis-py's): one worker reads and encodes the watch's seed, the others wait."""
+    return f"{PREFIX}w:{watch}:seed:lock"
+
+
 LOCKS = PREFIX + "w:*:lock"
-"""Pattern of every novelty lock."""
+"""Pattern of every novelty lock (and seed lock)."""
 
 # ---------------------------------------------------------------------- alerts and deliveries
 

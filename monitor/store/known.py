@@ -72,6 +72,10 @@ class KnownSentences:
         after ``timeout`` seconds, a holder loses it after as long."""
         return self.client.lock(keys.lock(watch), timeout=timeout, blocking_timeout=timeout, sleep=LOCK_POLL)
 
+    def seed_lock(self, watch: str, timeout: float) -> Lock:
+        """A Redis lock under which one worker reads and encodes a watch's seed while the others wait."""
+        return self.client.lock(keys.seed_lock(watch), timeout=timeout, blocking_timeout=timeout, sleep=0.2)
+
     def clear_locks(self) -> int:
         """Drop every watch's novelty lock; how many there were."""
         found = list(self.client.scan_iter(keys.LOCKS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -394,7 +395,73 @@ def test_an_entry_in_the_storys_words_is_kept_without_a_keyword(redis_client) ->
     poller = Poller(settings, store, queued.append, ident="t")
     item = type("Item", (), {"title": "Partisan fighters claim a second raid", "summary": "The incursion went on.",
                              "published": None})()
-    assert poller._watches_for(settings.feeds[0], item, 0.0) == ((), ())
+    assert poller._watches_for(settings.feeds[0], item, 0.0, poller._learned_profiles()) == ((), (), "keywords")
     store.known.add_profile("w", ["parti", "fight", "raid", "incur"])
     poller._profiles_read = float("-inf")  # as after PROFILE_REFRESH seconds
-    assert poller._watches_for(settings.feeds[0], item, 0.0) == (("w",), ("w",))
+    assert poller._watches_for(settings.feeds[0], item, 0.0, poller._learned_profiles()) == (("w",), ("w",), None)
+
+
+# --------------------------------------------------------------------------- the watches' filters
+
+
+def test_items_no_watch_takes_are_counted_once_and_logged(redis_client: redis.Redis,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    store, sink, clock = Store(redis_client), [], Clock()
+    caplog.set_level("DEBUG", logger="monitor.poller")
+    with feed_server() as srv:
+        items = [("g1", "https://news.test/a", "Обстрел Белгородской области", RECENT),
+                 ("g2", "https://news.test/b", "Weather in Paris", RECENT),
+                 ("g5", "https://news.test/e", "Kursk archive story", OLD)]  # kursk's keyword, too old
+        srv.docs["/world"] = rss(*items)
+        p = poller(make_settings(srv.base, [{"url": "/world", "name": "World"}]), store, sink, clock)
+        p.sync_feeds()
+        assert asyncio.run(poll_once(p)) == 1
+        stats = store.metrics.stats()
+        assert (stats["entries_filtered:keywords"], stats["entries_filtered:max_age"]) == (1, 1)
+        dropped = [r.getMessage() for r in caplog.records if "entry dropped" in r.getMessage()]
+        assert dropped == ["feed World: entry dropped (no watch's keywords or learned profile match): Weather in Paris",
+                           "feed World: entry dropped (older than max_age_days): Kursk archive story"]
+
+        srv.docs["/world"] = rss(*items, ("g6", "https://news.test/f", "Football results", RECENT))
+        clock.now += 61
+        asyncio.run(poll_once(p))
+        stats = store.metrics.stats()  # the items dropped before are not counted again; the new one is
+        assert (stats["entries_filtered:keywords"], stats["entries_filtered:max_age"]) == (2, 1)
+
+
+def test_the_same_feed_url_for_two_watches_is_polled_once_for_both(redis_client: redis.Redis) -> None:
+    store, sink, clock = Store(redis_client), [], Clock()
+    with feed_server() as srv:
+        srv.docs["/world"] = rss(("g1", "https://news.test/a", "Обстрел Белгородской области", RECENT),
+                                 ("g2", "https://news.test/b", "Kursk: power cut", RECENT),
+                                 ("g3", "https://news.test/c", "Air raid in Kursk", RECENT))
+        settings = make_settings(srv.base, [{"url": "/world", "name": "Belgorod news", "watches": ["belgorod"]},
+                                            {"url": "/world", "name": "Kursk news", "watches": ["kursk"]}])
+        p = poller(settings, store, sink, clock)
+        p.sync_feeds()
+        assert asyncio.run(poll_once(p)) == 3
+        assert srv.hits["/world"] == 1
+        assert [(e.guid, e.watches) for e in sink] == [
+            ("g1", ("belgorod",)), ("g2", ("kursk",)), ("g3", ("belgorod", "kursk"))]
+        assert {e.feed_name for e in sink} == {"Belgorod news / Kursk news"}
+
+
+def test_keyword_matching_runs_off_the_event_loop(redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed's items are matched in a thread: a huge feed's text never holds the poll loop."""
+    from monitor.filters import Query
+
+    threads: list[int] = []
+    original = Query.matches_words
+
+    def spy(self: Query, words: Any) -> bool:
+        threads.append(threading.get_ident())
+        return original(self, words)
+
+    monkeypatch.setattr(Query, "matches_words", spy)
+    store, sink, clock = Store(redis_client), [], Clock()
+    with feed_server() as srv:
+        srv.docs["/world"] = rss(("g1", "https://news.test/a", "Обстрел Белгородской области", RECENT))
+        p = poller(make_settings(srv.base, [{"url": "/world"}]), store, sink, clock)
+        p.sync_feeds()
+        assert asyncio.run(poll_once(p)) == 1
+    assert threads and threading.main_thread().ident not in threads  # asyncio.run's loop is this thread's

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from monitor.errors import ConfigError
 from monitor.filters import Query, fold, watch_query
 from monitor.settings import WatchSettings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_fold() -> None:
@@ -106,10 +110,78 @@ def test_bad_exclude_names_its_key() -> None:
 def test_watch_query_names_the_watch() -> None:
     watch = WatchSettings(name="belgorod", keywords=["Белгород*"], exclude=["учени*"])
     assert watch_query(watch).matches("Белгородская область")
-    with pytest.raises(ConfigError, match=r"^watches\.bad\.keywords: "):
-        watch_query(WatchSettings(name="bad", keywords=["(a"]))
+    with pytest.raises(ConfigError, match=r"^watches\.bad\.keywords: "):  # settings refuse it first (test_settings)
+        watch_query(WatchSettings.model_construct(name="bad", keywords=["(a"], exclude=[]))
 
 
 def test_regex_metacharacters_are_literal() -> None:
     assert q("c++").matches("I like C") and not q("a.b").matches("axb")
     assert q("a.b").matches("a b") and q("[x]").matches("x")
+
+
+# --------------------------------------------------------------------------- look-alike letters
+
+
+def test_latin_and_cyrillic_look_alikes_match() -> None:
+    assert q("Бiлгород*").matches("Обстріл Білгорода")  # the keyword's i is Latin, the text's і Cyrillic
+    assert q("Білгород*").matches("Бiлгородщина")  # and the other way round
+    assert q("Белгород*").matches("Бeлгoрoд")  # Latin e and o in the text
+    assert q("Белгород*").matches("БEЛГOРOДСКАЯ")  # capitals too
+    assert q("Belgorod").matches("Вelgorod") and q("Belgorod").matches("ВЕLGОRОD")  # Cyrillic В, Е, О
+    assert q('"Русский добровольческий корпус"').matches("Pусский дoбровольческий кoрпус")
+    assert q("Shebekino").matches("Shеbеkinо")  # Cyrillic е, о in a Latin word
+
+
+def test_look_alike_folding_does_not_blur_scripts_otherwise() -> None:
+    assert not q("Belgorod").matches("Белгород")  # a transliteration is not a look-alike
+    assert not q("Белгород*").matches("Belgorod")
+    assert not q("RVC").matches("РВС")  # Р В С look like P B C, not R V C
+    assert q("РДК").matches("рдк") and q("Новая").matches("НОВАЯ")  # case folding still holds
+
+
+def test_shipped_keywords_match_ukrainian_and_russian_spellings() -> None:
+    from monitor.settings import load
+
+    (watch,) = load([ROOT / "config" / "claimwatch.toml"], env={}).watches
+    assert all("i" not in k for k in watch.keywords if any("а" <= c <= "я" for c in k.lower())), \
+        "a Latin i in a Cyrillic keyword"
+    query = watch_query(watch)
+    for text in ("Обстріл Білгородщини", "у Бєлгороді", "в Белгороде", "Шебекіно", "Грайворону"):
+        assert query.matches(text), text
+
+
+# --------------------------------------------------------------------------- words, nesting, regex look-alikes
+
+
+def test_underscores_separate_words() -> None:
+    assert q('"air raid"').matches("#air_raid") and q("raid").matches("air_raid")
+    assert q("Белгород*").matches("Белгород_область")
+
+
+def test_nesting_is_bounded() -> None:
+    assert q("(" * 32 + "dam" + ")" * 32).matches("a dam")
+    assert q("NOT " * 32 + "dam").matches("dam") and not q("NOT " * 31 + "dam").matches("dam")
+    for deep in ("(" * 33 + "dam" + ")" * 33, "NOT " * 33 + "dam", "(" * 1000 + "dam" + ")" * 1000):
+        with pytest.raises(ConfigError, match="nested more than 32 deep"):
+            Query.parse([deep])
+
+
+@pytest.mark.parametrize("regex", ["Belgorod.*", "Bel.+grad", r"\bBelgorod", r"\w+", "Belgorod|Kursk", "(?i)Belgorod",
+                                   "[^x]", "[Bb]+elgorod", "a{2,3}", "^Belgorod", "Belgorod$", '"^Belgorod"'])
+def test_regular_expressions_are_refused_with_a_hint(regex: str) -> None:
+    with pytest.raises(ConfigError, match="looks like a regular expression .*; keywords are words"):
+        Query.parse([regex])
+
+
+@pytest.mark.parametrize("stray", ["*gorod", "Bel*grad", '"air *"', "a ** b"])
+def test_a_star_only_ends_a_word(stray: str) -> None:
+    with pytest.raises(ConfigError, match=r"a \* ends a word"):
+        Query.parse([stray])
+
+
+def test_prefix_lookups_use_the_vocabulary() -> None:
+    text = "Белгородская область, белгородцы, Белгород; новобелгородский"
+    assert q("Белгород*").matches(text) and q("белгородц*").matches(text) and not q("белгородч*").matches(text)
+    assert q('"Белгородск* област*"').matches(text) and not q('"област* белгородск*"').matches(text)
+    assert q('"новобелгородск*"').matches(text) and not q("новобелгород").matches(text)
+    assert not q("x*").matches("") and not q('"a b"').matches("a")  # empty text; a phrase longer than the text

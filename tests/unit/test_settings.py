@@ -220,6 +220,81 @@ def test_missing_seed_file(tmp_path: Path) -> None:
     assert str((tmp_path / "nope.txt").resolve()) in msg
 
 
+# --------------------------------------------------------------------------- checked before anything starts
+
+
+@pytest.mark.parametrize(("keyword", "why"), [
+    ("(dam AND", "expected a term, got the end"),
+    ("(" * 1000 + "dam" + ")" * 1000, "nested more than 32 deep"),
+    ("NOT " * 1000 + "dam", "nested more than 32 deep"),
+    ("Belgorod.*", "looks like a regular expression ('.*')"),
+    ("Belgorod|Kursk", "looks like a regular expression ('|')"),
+    ("(?i)belgorod", "looks like a regular expression ('(?')"),
+    (r"\bBelgorod\b", "looks like a regular expression ('\\\\b')"),
+    ("^Belgorod", "looks like a regular expression ('^')"),
+    ("*gorod", "a * ends a word"),
+    ("Bel*grad", "a * ends a word"),
+])
+def test_a_bad_keyword_is_a_config_error_naming_its_key(tmp_path: Path, keyword: str, why: str) -> None:
+    toml_keyword = keyword.replace("\\", "\\\\")
+    msg = error(tmp_path, BASE.replace('keywords = ["Belgorod*"]', f'keywords = ["Belgorod*", \'{toml_keyword}\']'))
+    assert msg.startswith("watches[0].keywords[1]: bad expression "), msg
+    assert why in msg, msg
+    assert "\n" not in msg
+
+
+def test_a_bad_exclude_is_a_config_error_naming_its_key(tmp_path: Path) -> None:
+    msg = error(tmp_path, BASE.replace('keywords = ["Belgorod*"]', 'keywords = ["Belgorod*"]\nexclude = ["x", "(y"]'))
+    assert msg == "watches[0].exclude[1]: bad expression '(y': missing )"
+
+
+def test_seed_over_max_seed_bytes_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path / "big.txt", "Seed sentence number one. " * 4000)  # 104,000 bytes
+    write(tmp_path / "small.txt", "Seed.")
+    seeded = BASE.replace('keywords = ["Belgorod*"]', 'keywords = ["Belgorod*"]\nseed = ["big.txt", "small.txt"]')
+    assert load([write(tmp_path / "ok.toml", seeded)], env={}).watches[0].max_seed_bytes == 2_000_000
+    msg = error(tmp_path, seeded.replace("seed = [", "max_seed_bytes = 100_000\nseed = ["))
+    assert msg.startswith("watches[0].max_seed_bytes: the seed files hold 104,005 bytes, over this limit of 100,000")
+    ok = load([write(tmp_path / "ok2.toml", seeded.replace("seed = [", "max_seed_bytes = 104_005\nseed = ["))], env={})
+    assert ok.watches[0].max_seed_bytes == 104_005
+
+
+def test_the_same_feed_url_twice_is_one_feed_for_both_watches(tmp_path: Path) -> None:
+    two = BASE.replace('[[feeds]]\nurl = "https://a.example/rss"\nname = "A"\n', """
+[[watches]]
+name = "kursk"
+keywords = ["Kursk"]
+
+[[watches]]
+name = "orel"
+keywords = ["Orel"]
+
+[[feeds]]
+url = "https://a.example/rss"
+name = "A"
+watches = ["raids"]
+interval = 600
+
+[[feeds]]
+url = "https://c.example/rss"
+
+[[feeds]]
+url = "https://a.example/rss"
+name = "A for Kursk"
+watches = ["kursk", "raids"]
+""")
+    s = load([write(tmp_path / "c.toml", two)], env={})
+    assert [f.url for f in s.feeds] == ["https://a.example/rss", "https://c.example/rss", "https://b.example/rss"]
+    a = s.feeds[0]
+    assert a.watches == ["raids", "kursk"] and a.name == "A / A for Kursk"
+    assert a.interval == 60  # the shorter: the service's poll_interval for the one that set none
+    everyone = two.replace('name = "A for Kursk"\nwatches = ["kursk", "raids"]', 'name = "A"')
+    a = load([write(tmp_path / "d.toml", everyone)], env={}).feeds[0]
+    assert a.watches is None and a.name == "A" and a.interval == 60  # no watches listed: every watch
+    bad = two.replace('watches = ["kursk", "raids"]', 'watches = ["nope"]')
+    assert error(tmp_path, bad) == "feeds[2].watches: no watch named 'nope'"  # the index as written
+
+
 # --------------------------------------------------------------------------- the shipped config
 
 
