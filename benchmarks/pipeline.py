@@ -246,7 +246,7 @@ STAGES = {  # stage -> (module, attribute) wrapped with a CPU timer in the in-pr
     "page fetch (HTTP)": ("monitor.http", "fetch"),
     "extraction (trafilatura)": ("workers.pipeline", "extract"),
     "reading (language, sentences, terms)": ("workers.pipeline", "read"),
-    "sentence encoding (MiniLM)": ("workers.embed", "MiniLM.encode"),
+    "sentence encoding (USE)": ("workers.embed", "UniversalSentenceEncoder.encode"),
     "dedup: MinHash signature": ("workers.dedup", "signature"),
     "dedup: near-copy lookup": ("workers.dedup", "nearest_copy"),
     "relevance": ("workers.pipeline", "relevance"),
@@ -318,7 +318,7 @@ def claims_stage(stage: Stage, config: Path, redis_url: str, sample: int) -> dic
 def semantic_installed() -> bool:
     from workers import embed
 
-    return embed.available()
+    return embed.available("use")
 
 
 def main() -> int:
