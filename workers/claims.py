@@ -60,6 +60,14 @@ def _not_a_claim(sentence: str, lang: str, terms: Terms, heads: list[Terms], nov
     return None
 
 
+def candidates(sentences: list[str], terms: list[Terms], lang: str, title: str, analyzer: Analyzer,
+               novelty: NoveltySettings, article_year: int | None) -> list[bool]:
+    """Which sentences may be claims (``judge`` decides; only these need a vector)."""
+    heads = [analyzer.terms(title, lang)] if title else []
+    return [_not_a_claim(s, lang, t, heads, novelty, article_year) is None
+            for s, t in zip(sentences, terms, strict=True)]
+
+
 def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, analyzer: Analyzer,
           novelty: NoveltySettings, article_year: int | None, source: str, *,
           terms: list[Terms] | None = None, vectors: np.ndarray | None = None, record: bool = False) -> list[Verdict]:
@@ -68,9 +76,10 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
     ``terms`` and ``vectors`` (one per sentence) may be computed beforehand, outside the watch's lock.
     """
     heads = [analyzer.terms(title, lang)] if title else []  # the headline sums up the body
-    if vectors is None and knowledge.encoder is not None:
-        vectors = knowledge.encode([strip_dateline(s) for s in sentences])
     raw = terms if terms is not None else [analyzer.terms(strip_dateline(s), lang) for s in sentences]
+    if vectors is None and knowledge.encoder is not None:
+        wanted = candidates(sentences, raw, lang, title, analyzer, novelty, article_year)
+        vectors = knowledge.encode([strip_dateline(s) for s in sentences], wanted)
     out: list[Verdict] = []
     for i, sentence in enumerate(sentences):
         vector = vectors[i] if vectors is not None else None
@@ -79,6 +88,8 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
         if skip:
             out.append(Verdict(sentence, skip[0], skip[1], terms=terms_i))
         else:
+            if vector is not None and not vector.any():  # read as no claim beforehand (``candidates``)
+                vector = knowledge.encode([strip_dateline(sentence)])[0]
             d = decide(terms_i, vector, knowledge, novelty, lang, source, record)
             out.append(Verdict(sentence, "new" if d.new else "known", d.why, d.similarity, d.nearest,
                                attribution(sentence, lang) if d.new else None, terms_i, d.signals))

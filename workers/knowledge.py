@@ -97,10 +97,18 @@ class Knowledge:
             self._row_langs.append(self._lang_codes.setdefault(lang, len(self._lang_codes)))
         return item
 
-    def encode(self, sentences: list[str]) -> np.ndarray:
+    def encode(self, sentences: list[str], wanted: list[bool] | None = None) -> np.ndarray:
         """The sentences' vectors; a sentence the watch already knows word for word (wire copy,
-        syndicated articles) takes its known vector instead of another pass through the model."""
+        syndicated articles) takes its known vector instead of another pass through the model.
+        ``wanted``: only these are encoded; the others get a zero vector (no meaning to compare:
+        background, short sentences, the headline are never claims, and are found by words)."""
         assert self.encoder is not None
+        if wanted is not None and not all(wanted):
+            out = np.zeros((len(sentences), self.encoder.dim), dtype=np.float32)
+            picked = [i for i, w in enumerate(wanted) if w]
+            if picked:
+                out[picked] = self.encode([sentences[i] for i in picked])
+            return out
         rows = [self._row_of.get(s) for s in sentences]
         todo = [s for s, r in zip(sentences, rows, strict=True) if r is None]
         if not sentences or len(todo) == len(sentences):
@@ -140,8 +148,10 @@ class Knowledge:
     def _vectors_of(self, records: list[KnownRecord]) -> list[np.ndarray] | None:
         if self.encoder is None or not records:
             return None
-        out: list[np.ndarray | None] = [decode_vector(r.vector) if r.model == self.encoder.name else None
-                                        for r in records]
+        dim = self.encoder.dim
+        out: list[np.ndarray | None] = [
+            (decode_vector(r.vector) if r.vector else np.zeros(dim, dtype=np.float32))  # none: never a claim
+            if r.model == self.encoder.name else None for r in records]
         missing = [i for i, v in enumerate(out) if v is None]
         if missing:
             for i, v in zip(missing, self.encoder.encode([records[i].text for i in missing]), strict=True):
@@ -152,7 +162,8 @@ class Knowledge:
         """The Redis record of a sentence this process added (with its vector, if any)."""
         model, vector = "", b""
         if self.encoder is not None and item.idx < self._rows:
-            model, vector = self.encoder.name, encode_vector(self._matrix[item.idx])
+            row = self._matrix[item.idx]  # a zero vector (a sentence that is no claim) is stored as none
+            model, vector = self.encoder.name, encode_vector(row) if row.any() else b""
         # packed terms: other workers index it without analysing the text again
         return KnownRecord(item.text, item.source, item.kind, lang, published, model, vector,
                            self.analyzer.pack(item.terms) or "")

@@ -28,7 +28,7 @@ from monitor.queue import enqueue_delivery
 from monitor.settings import Settings, WatchSettings
 from monitor.store import Store, digest
 from workers import dedup
-from workers.claims import Verdict, judge
+from workers.claims import Verdict, candidates, judge
 from workers.embed import Encoder
 from workers.extract import extract
 from workers.knowledge import Knowledge, day_of
@@ -245,7 +245,9 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
     score = relevance(reading.terms, knowledge, reading.lang)
     reading = replace(reading, relevance=(knowledge.synced, score))
     if knowledge.encoder is not None and score >= watch.novelty.relevance:
-        reading = replace(reading, vectors=knowledge.encode([strip_dateline(s) for s in reading.sentences]))
+        wanted = candidates(reading.sentences, reading.terms, reading.lang, article.title, ctx.analyzer,
+                            watch.novelty, _year(article.published))
+        reading = replace(reading, vectors=knowledge.encode([strip_dateline(s) for s in reading.sentences], wanted))
     with _novelty_lock(store, watch.name):
         saved = store.alerts.saved(alert_id)
         if saved:  # judged and registered before a crash: only the deliveries may be missing

@@ -16,6 +16,7 @@ class CountingEncoder:
     """A deterministic stand-in for the model: a unit vector from the text's hash; counts its work."""
 
     name = "counting-v1"
+    dim = 16
 
     def __init__(self) -> None:
         self.encoded = 0
@@ -89,3 +90,17 @@ def test_a_sentence_known_word_for_word_is_not_encoded_again() -> None:
     assert encoder.encoded == 2  # only the new sentence went through the model
     assert np.array_equal(vectors[1], k._matrix[0]) and np.allclose(vectors[0], encoder.encode([new])[0])
     assert k.encode([]).shape[0] == 0
+
+
+def test_a_sentence_that_is_no_claim_travels_without_a_vector() -> None:
+    analyzer = Analyzer(("en",))
+    first_enc, second_enc = CountingEncoder(), CountingEncoder()
+    first = Knowledge("w", analyzer, first_enc)
+    vectors = first.encode(["A claim, officials said on Monday.", "Background."], [True, False])
+    assert first_enc.encoded == 1 and not vectors[1].any() and vectors[0].any()
+    item = first.add("Background.", "en", "u", "article", vector=vectors[1])
+    record = first.record(item, "en", None)
+    assert record.model == "counting-v1" and record.vector == b""  # no 1 KB of zeros in Redis
+    second = Knowledge("w", analyzer, second_enc)
+    second.add_records([record])
+    assert second_enc.encoded == 0  # and no encoding of it by another worker either
