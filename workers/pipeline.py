@@ -296,7 +296,7 @@ def _novelty_lock(store: Store, watch: str) -> Iterator[None]:
 
 
 def _enqueue_deliveries(alert: Alert, ctx: Context) -> None:
-    for sink in sinks_for(ctx.sinks, alert.watch, ctx.settings):
+    for sink in sinks_for(ctx.sinks, alert.watch):
         if ctx.alerts_queue is not None and not ctx.store.deliveries.sent(alert.id, sink.name):
             enqueue_delivery(ctx.alerts_queue, alert, sink.name)
 
