@@ -2,7 +2,8 @@
 
 Unusable (not HTML, gone, too big, a bomb, no extractable text, no link at all): the summary stands
 in, counted (``page_error:{kind}``) and logged with its reason. A transient failure (timeout, 5xx,
-DNS) propagates so RQ retries the job later; on its last try the summary stands in.
+DNS) propagates so RQ retries the job later; on its ``last_try`` (``workers.jobs`` knows, from RQ)
+the summary stands in.
 
 A page gets ``network.page_deadline`` (15 s) in all, not the feeds' 60 s: a worker waiting on a page
 processes nothing else, and two trickling pages would stop every article on a two-core install. A
@@ -18,7 +19,6 @@ import logging
 import time
 
 import httpx
-from rq import get_current_job
 
 from monitor import http
 from monitor.errors import PermanentError, TransientError
@@ -31,12 +31,14 @@ from workers.interrupt import interruptible
 log = logging.getLogger(__name__)
 
 
-def fetch_article(entry: Entry, client: httpx.Client, net: NetworkSettings, store: Store) -> Article:
-    """The entry's article (from its page, else its summary); fetched at most once a day."""
+def fetch_article(entry: Entry, client: httpx.Client, net: NetworkSettings, store: Store, *,
+                  last_try: bool = True) -> Article:
+    """The entry's article (from its page, else its summary); fetched at most once a day. Unless
+    ``last_try``, a transient failure is raised for a retry rather than settled with the summary."""
     cached = store.articles.page(entry.url)
     if cached:
         return Article.from_dict(cached)
-    article = _fetch_article(entry, client, net, store)
+    article = _fetch_article(entry, client, net, store, last_try)
     store.articles.save_page(entry.url, article.to_dict())
     return article
 
@@ -47,7 +49,7 @@ def _summary_instead(entry: Entry, store: Store, kind: str, why: str) -> Article
     return extract(b"", entry.url, entry)
 
 
-def _fetch_article(entry: Entry, client: httpx.Client, net: NetworkSettings, store: Store) -> Article:
+def _fetch_article(entry: Entry, client: httpx.Client, net: NetworkSettings, store: Store, last_try: bool) -> Article:
     if not entry.link:
         return _summary_instead(entry, store, "no_link", "(the entry has no link)")
     started = time.monotonic()
@@ -57,8 +59,7 @@ def _fetch_article(entry: Entry, client: httpx.Client, net: NetworkSettings, sto
     except PermanentError as e:
         return _summary_instead(entry, store, e.kind, f"unusable ({e.kind}: {e})")
     except TransientError as e:
-        job = get_current_job()
-        if job is not None and job.retries_left:
+        if not last_try:
             store.metrics.count(f"page_error:{e.kind}")
             raise
         return _summary_instead(entry, store, e.kind, f"failed again ({e.kind}: {e})")

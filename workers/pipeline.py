@@ -245,7 +245,8 @@ def _enqueue_deliveries(alert: Alert, ctx: Context) -> None:
             enqueue_delivery(ctx.alerts_queue, alert, sink.name)
 
 
-def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
+def process_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> list[Assessment]:
+    """``last_try``: no retry is left, so a page that fails for now gives way to the feed's summary."""
     store = ctx.store
     record = store.articles.get(entry.url)
     if record.get("status") == "done":
@@ -254,7 +255,7 @@ def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
             if saved:
                 _enqueue_deliveries(Alert.from_dict(saved), ctx)
         return []
-    article = fetch_article(entry, ctx.client, ctx.settings.network, ctx.store)
+    article = fetch_article(entry, ctx.client, ctx.settings.network, ctx.store, last_try=last_try)
     # the record holds what is read back (the title, source and reasons are in the log and the alert)
     store.articles.save(entry.url, {"status": "processing", "from_summary": int(article.from_summary)})
     out = []

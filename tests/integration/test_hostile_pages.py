@@ -26,7 +26,7 @@ from monitor.errors import TransientError
 from monitor.models import Article, Entry
 from monitor.settings import NetworkSettings, from_dict
 from monitor.store import Store
-from workers import fetch
+from workers import jobs
 from workers.fetch import fetch_article
 
 STORY = ("The harbour master of the invented port of Veltrana said on Monday that a cargo crane collapsed "
@@ -89,8 +89,8 @@ class Worker:
     net: NetworkSettings
     store: Store
 
-    def fetch(self, e: Entry) -> Article:
-        return fetch_article(e, self.client, self.net, self.store)
+    def fetch(self, e: Entry, *, last_try: bool = True) -> Article:
+        return fetch_article(e, self.client, self.net, self.store, last_try=last_try)
 
 
 NETWORK = {"allow_private_addresses": True, "timeout": 0.5, "fetch_deadline": 2, "max_page_bytes": 200_000}
@@ -148,19 +148,26 @@ def test_invalid_bytes_for_the_declared_charset_still_give_the_text(pages: tuple
     assert not article.from_summary and "sonar boat" in article.text
 
 
-def test_timeouts_are_retried_then_the_summary_stands_in(pages: tuple[Pages, str], ctx: Worker,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timeouts_are_retried_then_the_summary_stands_in(pages: tuple[Pages, str], ctx: Worker) -> None:
     state, base = pages
     state.routes["/slow.html"] = (200, {"Content-Type": "text/html"}, PAGE.encode())
-    job = SimpleNamespace(retries_left=2)
-    monkeypatch.setattr(fetch, "get_current_job", lambda: job)
     with pytest.raises(TransientError) as e:  # RQ's Retry runs the job again later
-        ctx.fetch(entry(base, "/slow.html"))
+        ctx.fetch(entry(base, "/slow.html"), last_try=False)
     assert e.value.kind == "timeout"
-    job.retries_left = 0  # the last try
-    article = ctx.fetch(entry(base, "/slow.html"))
+    article = ctx.fetch(entry(base, "/slow.html"), last_try=True)
     assert article.from_summary
     assert ctx.store.metrics.stats()["page_error:timeout"] == 2
+
+
+def test_the_job_says_whether_this_is_its_last_try(monkeypatch: pytest.MonkeyPatch) -> None:
+    # workers.jobs reads RQ (retries left) so that the fetch stage need not
+    seen: list[bool] = []
+    monkeypatch.setattr(jobs, "_ctx", object())
+    monkeypatch.setattr(jobs, "_process", lambda e, ctx, last_try: seen.append(last_try) or [])
+    for job in (SimpleNamespace(retries_left=2), SimpleNamespace(retries_left=0), None):
+        monkeypatch.setattr(jobs, "get_current_job", lambda job=job: job)
+        jobs.process_entry(entry("http://news.test", "/a.html").to_dict())
+    assert seen == [False, True, True]
 
 
 def test_a_page_is_fetched_once_even_when_its_job_runs_again(pages: tuple[Pages, str], ctx: Worker) -> None:
@@ -173,15 +180,13 @@ def test_a_page_is_fetched_once_even_when_its_job_runs_again(pages: tuple[Pages,
     assert ctx.store.metrics.latencies()["page_fetch"]["count"] == 1
 
 
-def test_a_page_gets_its_own_shorter_deadline(pages: tuple[Pages, str], ctx: Worker,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_page_gets_its_own_shorter_deadline(pages: tuple[Pages, str], ctx: Worker) -> None:
     # network.page_deadline (here 1 s) cuts a trickling page, though the feeds' fetch_deadline is 30 s
     _, base = pages
     net = ctx.net.model_copy(update={"fetch_deadline": 30.0, "page_deadline": 1.0})
-    monkeypatch.setattr(fetch, "get_current_job", lambda: SimpleNamespace(retries_left=1))
     started = time.monotonic()
     with pytest.raises(TransientError) as e:
-        fetch_article(entry(base, "/trickle.html"), ctx.client, net, ctx.store)
+        fetch_article(entry(base, "/trickle.html"), ctx.client, net, ctx.store, last_try=False)
     took = time.monotonic() - started
     assert e.value.kind == "deadline" and "1 s deadline" in str(e.value)
     assert 0.9 < took < 5, took
