@@ -165,6 +165,16 @@ class PreloadedWorker(SimpleWorker):
             pipe.execute()
         queue.enqueue_job(job, at_front=True)  # neither failed nor a retry: the next worker starts it afresh
 
+    def unsubscribe(self):  # type: ignore[no-untyped-def]
+        """RQ's own, without its wait of up to a minute: its pubsub thread polls every 60 s, and once
+        unsubscribed it may sit out that whole wait before redis-py's ``stop()`` returns (1 stop in
+        about 15 took 30-60 s). The thread is a daemon: it ends with the process."""
+        if self.pubsub_thread:
+            self.log.info("Worker %s: unsubscribing from channel %s", self.name, self.pubsub_channel_name)
+            self.pubsub.unsubscribe()
+            self.pubsub_thread.stop(timeout=1)
+            self.pubsub.close()
+
     def run_maintenance_tasks(self):  # type: ignore[no-untyped-def]
         super().run_maintenance_tasks()
         try:

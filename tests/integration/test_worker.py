@@ -126,7 +126,8 @@ def test_memory_limit_zero_never_recycles(redis_client: redis.Redis, redis_url: 
 
 _HERE = Path(__file__).resolve().parent
 _CHILD = """
-import logging, sys
+import faulthandler, logging, signal, sys
+faulthandler.register(signal.SIGUSR1)  # the test asks for the stacks of a worker that does not stop
 sys.path.insert(0, {here!r})
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
 from rq import Queue
@@ -197,7 +198,14 @@ def _stop_mid_job(redis_url: str, q: Queue, job: Any, name: str, started: thread
         for delay in signals:
             time.sleep(delay)
             proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            proc.kill()
+            out, _ = proc.communicate()
+            raise AssertionError(f"the worker did not stop:\n{out}") from None
         return out, time.monotonic() - first
     finally:
         if proc.poll() is None:
