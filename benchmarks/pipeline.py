@@ -244,7 +244,7 @@ def bare_extract(stage: Stage, repeat: int = 1) -> tuple[float, int]:
 
 STAGES = {  # stage -> (module, attribute) wrapped with a CPU timer in the in-process run
     "page fetch (HTTP)": ("monitor.http", "fetch"),
-    "extraction (trafilatura)": ("workers.pipeline", "extract"),
+    "extraction (trafilatura)": ("workers.fetch", "extract"),
     "reading (language, sentences, terms)": ("workers.pipeline", "read"),
     "sentence encoding (USE)": ("workers.embed", "UniversalSentenceEncoder.encode"),
     "dedup: MinHash signature": ("workers.dedup", "signature"),

@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from workers.sinks import send_sample
 
         with make_client(settings.network) as client:
-            return send_sample(settings, args.sink, client, sys.stdout)
+            return send_sample(settings.alerts, settings.watches[0].name, args.sink, client, sys.stdout)
     if args.command == "alerts" and args.alerts_command == "retry":
         from monitor.admin import alerts_retry
 

@@ -31,16 +31,15 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-import httpx
 import redis
 
 from monitor import feeds
 from monitor.errors import ClaimwatchError, Gone, TransientError
 from monitor.filters import Words, watch_query
-from monitor.http import AsyncClient, afetch, make_async_client, safe_url
+from monitor.http import AsyncClient, afetch, cache_max_age, make_async_client, safe_url
 from monitor.models import Entry
 from monitor.profile import admits
-from monitor.schedule import cache_max_age, next_poll
+from monitor.schedule import next_poll
 from monitor.settings import FeedSettings, Settings
 from monitor.store import Store, digest
 
@@ -53,7 +52,7 @@ _DROPPED = {"keywords": "no watch's keywords or learned profile match", "max_age
 
 class Poller:
     def __init__(self, settings: Settings, store: Store, enqueue: Callable[[Entry], None], *, ident: str,
-                 client: AsyncClient | httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time):
+                 client: AsyncClient | None = None, clock: Callable[[], float] = time.time):
         self.settings, self.store, self.enqueue, self.ident, self.clock = settings, store, enqueue, ident, clock
         self._client, self._own_client = client, client is None
         self._feeds = {f.url: f for f in settings.feeds}
@@ -64,7 +63,7 @@ class Poller:
         self._filtered: dict[str, set[str]] = {}  # feed URL -> GUIDs its last poll dropped (counted once)
 
     @property
-    def client(self) -> AsyncClient | httpx.AsyncClient:
+    def client(self) -> AsyncClient:
         if self._client is None:  # made on first use, inside the running loop (aiohttp needs one)
             self._client = make_async_client(self.settings.network)
         return self._client

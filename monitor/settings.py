@@ -102,6 +102,7 @@ class NetworkSettings(_Strict):
     concurrency: int = Field(16, gt=0, description="feeds fetched at once by one poller")
     user_agent: str = "claimwatch/0.1 (news monitor; +https://github.com/claimwatch/claimwatch)"
     fetch_deadline: float = Field(60.0, gt=0, description="total seconds one fetch may take, redirects included")
+    page_deadline: float = Field(15.0, gt=0, description="total seconds one article page may take (a worker waits)")
     max_feed_items: int = Field(2000, gt=0, description="items read from one feed document (the first ones)")
     allow_networks: list[str] = Field([], description="CIDRs reachable even though private, e.g. 10.0.0.5/32")
 

@@ -23,7 +23,8 @@ from workers.seed import seed_sentences
 def _load(target: str, settings: Settings) -> tuple[bytes, str, str | None]:
     if target.startswith(("http://", "https://")):
         net = settings.network
-        page = http.fetch(http.make_client(net), target, net, max_bytes=net.max_page_bytes)
+        with http.make_client(net) as client:
+            page = http.fetch(client, target, net, max_bytes=net.max_page_bytes, deadline=net.page_deadline)
         return page.body, canonical_url(page.url), page.headers.get("content-type")
     path = Path(target)
     return path.read_bytes(), path.resolve().as_uri(), None

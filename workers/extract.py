@@ -6,6 +6,7 @@ import contextlib
 
 import trafilatura
 
+from monitor.charset import page_text
 from monitor.models import Article, Entry
 from workers.text import Analyzer
 
@@ -19,15 +20,9 @@ _STANDFIRST = ("//*[contains(concat(' ', normalize-space(@class), ' '), ' standf
 
 
 def _decode(body: bytes, content_type: str | None) -> str:
-    charset = None
-    if content_type and "charset=" in content_type.lower():
-        charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
-    if charset:
-        try:
-            return body.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return trafilatura.utils.decode_file(body)  # BOM, meta charset, detection
+    if body.startswith((b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd")):  # gzip/zstd the server did not declare
+        body = trafilatura.utils.handle_compressed_file(body)
+    return page_text(body, content_type)  # the charset it is really in, whatever was declared
 
 
 def warm_up() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rq import get_current_job
+
 from monitor.errors import PermanentError, TransientError
 from monitor.models import Alert, Entry
 from monitor.queue import enqueue_delivery
@@ -33,9 +35,12 @@ def context() -> Context:
 
 
 def process_entry(entry: dict[str, Any]) -> list[str]:
-    """entry -> article -> claims -> alert. Transient errors propagate: RQ's Retry re-runs the job."""
+    """entry -> article -> claims -> alert. Transient errors propagate: RQ's Retry re-runs the job; on
+    its last try a page that fails for now gives way to the feed's summary."""
     ctx = context()
-    return [a.status for a in _process(Entry.from_dict(entry), ctx)]
+    job = get_current_job()
+    last_try = job is None or not job.retries_left
+    return [a.status for a in _process(Entry.from_dict(entry), ctx, last_try=last_try)]
 
 
 def deliver_alert(alert: dict[str, Any], sink_name: str, attempt: int = 0, generation: int = 0, hops: int = 0) -> str:

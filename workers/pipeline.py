@@ -1,9 +1,10 @@
 """entry -> page -> article -> (per watch) match, dedup, relevance, claims -> alert.
 
-``Context`` holds what a worker process keeps between jobs (settings, clients, the analyzer, each
-watch's knowledge index). ``assess`` is the judgement, free of Redis writes, so ``claimwatch check``
-runs it on a copy; ``process_entry`` adds the side effects: the article record, the dedup index,
-the knowledge, the alert and its deliveries, all under the watch's novelty lock.
+``workers.fetch`` turns the entry into an article (its page, else its summary). ``Context`` holds
+what a worker process keeps between jobs (settings, clients, the analyzer, each watch's knowledge
+index). ``assess`` is the judgement, free of Redis writes, so ``claimwatch check`` runs it on a
+copy; ``process_entry`` adds the side effects: the article record, the dedup index, the knowledge,
+the alert and its deliveries, all under the watch's novelty lock.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from datetime import UTC, datetime
 import httpx
 import numpy as np
 import redis
-from rq import Queue, get_current_job
+from rq import Queue
 
-from monitor import http
-from monitor.errors import PermanentError, TransientError
 from monitor.filters import Query
 from monitor.models import Alert, Article, Entry
 from monitor.queue import enqueue_delivery
@@ -30,7 +29,7 @@ from monitor.store import Store, digest
 from workers import dedup
 from workers.claims import Verdict, candidates, judge
 from workers.embed import Encoder
-from workers.extract import extract
+from workers.fetch import fetch_article
 from workers.knowledge import Knowledge, day_of
 from workers.lexicon import strip_dateline
 from workers.relevance import out_of_time, relevance
@@ -70,61 +69,6 @@ class Assessment:
     @property
     def new(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.is_new]
-
-
-def fetch_article(entry: Entry, ctx: Context) -> Article:
-    """The page's article, or the feed's summary when the page is unusable (not HTML, gone, too big,
-    no extractable text, no link at all), each counted and logged with its reason.
-
-    A transient failure (timeout, 5xx, DNS) propagates so RQ retries the job later; on its last try
-    the summary stands in. The result is kept a day (``cw:page``): a job re-run after a crash does
-    not fetch the page again.
-    """
-    cached = ctx.store.articles.page(entry.url)
-    if cached:
-        return Article.from_dict(cached)
-    article = _fetch_article(entry, ctx)
-    ctx.store.articles.save_page(entry.url, article.to_dict())
-    return article
-
-
-def _summary_instead(entry: Entry, ctx: Context, kind: str, why: str) -> Article:
-    log.warning("page %s %s; using the feed's summary", http.safe_url(entry.url), why)
-    ctx.store.metrics.count(f"page_error:{kind}")
-    return extract(b"", entry.url, entry)
-
-
-def _fetch_article(entry: Entry, ctx: Context) -> Article:
-    net = ctx.settings.network
-    if not entry.link:
-        return _summary_instead(entry, ctx, "no_link", "(the entry has no link)")
-    started = time.monotonic()
-    try:
-        page = http.fetch(ctx.client, entry.link, net, max_bytes=net.max_page_bytes)
-    except PermanentError as e:
-        return _summary_instead(entry, ctx, e.kind, f"unusable ({e.kind}: {e})")
-    except TransientError as e:
-        job = get_current_job()
-        if job is not None and job.retries_left:
-            ctx.store.metrics.count(f"page_error:{e.kind}")
-            raise
-        return _summary_instead(entry, ctx, e.kind, f"failed again ({e.kind}: {e})")
-    finally:
-        ctx.store.metrics.observe("page_fetch", time.monotonic() - started)
-    ctype = page.headers.get("content-type", "")
-    mime = ctype.split(";")[0].strip().lower()
-    if (mime and "html" not in mime and "xml" not in mime) or (not mime and _binary(page.body)):
-        return _summary_instead(entry, ctx, "unsupported_type", f"is {mime or 'binary'}, not HTML")
-    article = extract(page.body, entry.url, entry, ctype)
-    if article.from_summary and page.body:
-        log.warning("page %s: no article text found; using the feed's summary", http.safe_url(entry.url))
-        ctx.store.metrics.count("page_error:no_text")
-    return article
-
-
-def _binary(body: bytes) -> bool:
-    head = body[:2048]
-    return head.startswith((b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8")) or b"\x00" in head
 
 
 def _year(published: str | None) -> int | None:
@@ -298,12 +242,13 @@ def _novelty_lock(store: Store, watch: str) -> Iterator[None]:
 
 
 def _enqueue_deliveries(alert: Alert, ctx: Context) -> None:
-    for sink in sinks_for(ctx.sinks, alert.watch, ctx.settings):
+    for sink in sinks_for(ctx.sinks, alert.watch):
         if ctx.alerts_queue is not None and not ctx.store.deliveries.sent(alert.id, sink.name):
             enqueue_delivery(ctx.alerts_queue, alert, sink.name)
 
 
-def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
+def process_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> list[Assessment]:
+    """``last_try``: no retry is left, so a page that fails for now gives way to the feed's summary."""
     store = ctx.store
     record = store.articles.get(entry.url)
     if record.get("status") == "done":
@@ -312,7 +257,7 @@ def process_entry(entry: Entry, ctx: Context) -> list[Assessment]:
             if saved:
                 _enqueue_deliveries(Alert.from_dict(saved), ctx)
         return []
-    article = fetch_article(entry, ctx)
+    article = fetch_article(entry, ctx.client, ctx.settings.network, ctx.store, last_try=last_try)
     # the record holds what is read back (the title, source and reasons are in the log and the alert)
     store.articles.save(entry.url, {"status": "processing", "from_summary": int(article.from_summary)})
     out = []

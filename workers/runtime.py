@@ -32,7 +32,7 @@ def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyz
         analyzer=analyzer,
         client=http.make_client(settings.network),
         alerts_queue=queues(connection)[0] if connection is not None else None,
-        sinks=build_sinks(settings),
+        sinks=build_sinks(settings.alerts),
         queries={w.name: watch_query(w) for w in settings.watches},
     )
     for watch in settings.watches:

@@ -22,7 +22,10 @@ Crash safety without a work horse (README "Operations / reliability"):
   while busy); a dead worker's job is recovered by `run` at once, and by any worker's maintenance
   once the registration has expired (other machines).
 - A worker whose work loop quits (Redis away: RQ gives up on some connection errors) starts a new
-  one after a pause, until SIGTERM/SIGINT, which let the current job finish (warm shutdown).
+  one after a pause, until SIGTERM/SIGINT, which let the current job finish (warm shutdown), unless
+  the job is waiting on a page: then it ends at once (``workers.interrupt``). A job that a stop
+  ends (there, or anywhere on a second signal: RQ's cold shutdown) goes back to the head of its
+  queue with one log line, neither failed nor counted as a retry.
 - An expected job failure (``ClaimwatchError``: a page timeout retried later) is one log line, not
   a traceback; latencies (queue wait, job time per function) go to ``cw:latency``.
 - Torch runs one intra-op thread: `run` starts one worker per core.
@@ -52,7 +55,7 @@ from monitor.errors import ClaimwatchError  # noqa: E402
 from monitor.queue import queues  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 from monitor.store import Store  # noqa: E402
-from workers import jobs  # noqa: E402
+from workers import interrupt, jobs  # noqa: E402
 from workers.pipeline import Context  # noqa: E402
 from workers.runtime import boot  # noqa: E402
 
@@ -87,6 +90,7 @@ class PreloadedWorker(SimpleWorker):
     max_growth: int = 0  # bytes of memory growth after which the worker replaces itself; 0 = never
     baseline: int = 0  # RSS when the worker became ready
     recycle: bool = False
+    interrupted: str | None = None  # the id of the job a stop just ended
 
     def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",  # type: ignore[override]
                          date_format: str = "%H:%M:%S", log_format: str = "%(asctime)s %(message)s") -> None:
@@ -133,14 +137,43 @@ class PreloadedWorker(SimpleWorker):
         with contextlib.suppress(redis.RedisError):
             self.store.metrics.observe(stage, seconds)
 
+    def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
+        super().request_stop(signum, frame)  # warm shutdown: the job finishes, then the worker stops
+        if interrupt.active():  # ... unless it is waiting on a page: nothing to undo, end it now
+            raise interrupt.Interrupted(signal.Signals(signum).name)
+
     def handle_exception(self, job, *exc_info):  # type: ignore[no-untyped-def]
         exc = exc_info[1] if len(exc_info) > 1 else None
+        if isinstance(exc, interrupt.Interrupted | SystemExit):  # a stop ended it (SystemExit: RQ's cold one)
+            self.log.info("job %s: the worker is stopping; the job goes back to its queue", job.id)
+            self.interrupted = job.id
+            return
         if isinstance(exc, ClaimwatchError):  # expected: say why in one line; RQ retries or fails the job
             left = job.retries_left
             self.log.warning("job %s failed: %s: %s%s", job.id, exc.kind, exc,
                              f" ({left} retries left)" if left else " (no retries left)")
             return
         super().handle_exception(job, *exc_info)
+
+    def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="",  # type: ignore[no-untyped-def]
+                           execution=None):
+        if self.interrupted != job.id:
+            return super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
+        self.interrupted = None
+        with self.connection.pipeline() as pipe:
+            self.cleanup_execution(job, pipeline=pipe, execution=execution)
+            pipe.execute()
+        queue.enqueue_job(job, at_front=True)  # neither failed nor a retry: the next worker starts it afresh
+
+    def unsubscribe(self):  # type: ignore[no-untyped-def]
+        """RQ's own, without its wait of up to a minute: its pubsub thread polls every 60 s, and once
+        unsubscribed it may sit out that whole wait before redis-py's ``stop()`` returns (1 stop in
+        about 15 took 30-60 s). The thread is a daemon: it ends with the process."""
+        if self.pubsub_thread:
+            self.log.info("Worker %s: unsubscribing from channel %s", self.name, self.pubsub_channel_name)
+            self.pubsub.unsubscribe()
+            self.pubsub_thread.stop(timeout=1)
+            self.pubsub.close()
 
     def run_maintenance_tasks(self):  # type: ignore[no-untyped-def]
         super().run_maintenance_tasks()

@@ -8,12 +8,15 @@ import httpx
 import pytest
 import redis
 
+from monitor import http
+from monitor.settings import NetworkSettings
 from monitor.store import Store
 
 
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
-    with httpx.Client() as c:
+    """The service's own sync client (guarded at connect time), with loopback allowed for local servers."""
+    with http.make_client(NetworkSettings(allow_private_addresses=True)) as c:
         yield c
 
 

@@ -39,13 +39,15 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler], *, quiet_errors: bool = False) -> Iterator[str]:
-    """Serve ``handler`` in daemon threads; yields the base URL; shuts down on exit."""
-    server = (_QuietServer if quiet_errors else ThreadingHTTPServer)(("127.0.0.1", 0), handler)
+def serving(handler: type[BaseHTTPRequestHandler], *, quiet_errors: bool = False,
+            host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``handler`` in daemon threads on ``host`` (a loopback address); yields the base URL; shuts
+    down on exit."""
+    server = (_QuietServer if quiet_errors else ThreadingHTTPServer)((host, 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from monitor import http
 from monitor.errors import ForbiddenAddress, PermanentError, TransientError
 from monitor.models import Alert, Claim, Known
 from monitor.settings import NetworkSettings
@@ -63,7 +65,8 @@ class Receiver:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a client that stops reading
+                    self.wfile.write(reply.body)
 
             def log_message(self, format: str, *args: object) -> None:  # quiet
                 pass
@@ -106,7 +109,7 @@ def alert(alert_id: str = "alert-0001") -> Alert:
 
 
 def sink(receiver: Receiver, *, secret: str | None = SECRET, timeout: float = 5.0) -> WebhookSink:
-    return WebhookSink("0:webhook", receiver.url, net=LOOPBACK_OK, secret=secret, timeout=timeout)
+    return WebhookSink("0:webhook", receiver.url, secret=secret, timeout=timeout)
 
 
 def assert_no_secrets(text: str, receiver: Receiver) -> None:
@@ -156,7 +159,7 @@ def test_503_is_transient(receiver: Receiver, client: httpx.Client) -> None:
     receiver.replies.append(Reply(503, body=f"upstream {receiver.url} down".encode()))
     with pytest.raises(TransientError) as info:
         sink(receiver).send(alert(), client)
-    assert info.value.kind == "http_5xx"
+    assert info.value.kind == "http_503"
     assert str(info.value) == "webhook sink 0: HTTP 503"
 
 
@@ -166,6 +169,14 @@ def test_400_is_permanent(receiver: Receiver, client: httpx.Client) -> None:
         sink(receiver).send(alert(), client)
     assert info.value.kind == "http_4xx"
     assert_no_secrets(str(info.value), receiver)
+
+
+def test_a_huge_error_body_is_not_read(receiver: Receiver, client: httpx.Client) -> None:
+    huge = b'{"retry_after": 5}' + b" " * 2_000_000
+    receiver.replies.append(Reply(429, {"Content-Type": "application/json"}, huge))
+    with pytest.raises(TransientError) as info:
+        sink(receiver).send(alert(), client)
+    assert info.value.kind == "http_429" and info.value.retry_after is None  # past the 64 KiB read: no hint
 
 
 def test_timeout_is_transient(receiver: Receiver, client: httpx.Client) -> None:
@@ -179,17 +190,17 @@ def test_timeout_is_transient(receiver: Receiver, client: httpx.Client) -> None:
 def test_connection_refused_is_transient(client: httpx.Client) -> None:
     with Receiver() as gone:
         url = gone.url
-    s = WebhookSink("0:webhook", url, net=LOOPBACK_OK, secret=SECRET)
+    s = WebhookSink("0:webhook", url, secret=SECRET)
     with pytest.raises(TransientError) as info:
         s.send(alert(), client)
     assert info.value.kind == "network"
     assert url not in str(info.value) and "path-token" not in str(info.value)
 
 
-def test_loopback_target_refused_by_default(receiver: Receiver, client: httpx.Client) -> None:
-    s = WebhookSink("0:webhook", receiver.url, net=NetworkSettings(), secret=SECRET)
-    with pytest.raises(ForbiddenAddress) as info:
-        s.send(alert(), client)
+def test_loopback_target_refused_by_default(receiver: Receiver) -> None:
+    s = WebhookSink("0:webhook", receiver.url, secret=SECRET)
+    with http.make_client(NetworkSettings()) as strict, pytest.raises(ForbiddenAddress) as info:
+        s.send(alert(), strict)
     assert info.value.kind == "forbidden_address"
     assert_no_secrets(str(info.value), receiver)
     assert receiver.received == []
@@ -218,14 +229,14 @@ def test_deliver_retries_after_a_failure_then_sends(receiver: Receiver, client: 
     bodies = {r.body for r in receiver.received}
     assert len(bodies) == 1  # the same bytes, the same id on every retry
     stats = store.metrics.stats()
-    assert stats["alerts_failed:0:webhook:http_5xx"] == 1 and stats["alerts_sent:0:webhook"] == 1
+    assert stats["alerts_failed:0:webhook:http_503"] == 1 and stats["alerts_sent:0:webhook"] == 1
 
 
 def test_deliver_counts_permanent_failures(receiver: Receiver, client: httpx.Client, store: Store) -> None:
     receiver.replies.append(Reply(404))
     with pytest.raises(PermanentError):
         deliver(alert(), sink(receiver), store, client)
-    assert store.metrics.stats()["alerts_failed:0:webhook:http_4xx"] == 1
+    assert store.metrics.stats()["alerts_failed:0:webhook:http_404"] == 1
     assert store.deliveries.status("alert-0001", "0:webhook") is None
 
 

@@ -215,11 +215,16 @@ def test_tls_errors_and_sni_through_the_guarded_backend(tmp_path: Path, dns: dic
             assert isinstance(r, TransientError) and r.kind == "tls", r
 
 
-def test_an_ordinary_client_without_the_guard_is_not_what_we_build() -> None:
-    # make_client ignores proxy settings from the environment: a proxy would be the only address checked
-    with http.make_client(NetworkSettings()) as c:
+def test_the_sync_client_is_guarded_whoever_uses_it(dns: dict[str, list[str]]) -> None:
+    # No fetch() around it (no check of the URL before the request): the client itself refuses at
+    # connect time, names, IP literals and embedded IPv4 alike, and ignores proxies from the environment.
+    dns["loop.test"] = ["127.0.0.1"]
+    with raw_server(ok) as (port, requests), http.make_client(NetworkSettings(timeout=2.0)) as c:
         assert c.trust_env is False
-        assert isinstance(c._transport._pool._network_backend, http.GuardedBackend)  # type: ignore[attr-defined]
+        for url in (f"http://loop.test:{port}/", f"http://127.0.0.1:{port}/", f"http://[::ffff:127.0.0.1]:{port}/"):
+            with pytest.raises(ForbiddenAddress):
+                c.get(url)
+    assert requests == []
 
 
 def _redirect_to(location: str) -> Any:
@@ -290,11 +295,22 @@ def test_poller_client_resolves_once_and_connects_to_the_address_it_checked(dns:
     assert len(requests) == 1 and f"Host: once.test:{port}".encode() in requests[0]
 
 
-def test_the_poller_client_is_built_with_the_guard() -> None:
-    async def run() -> None:
-        async with http.make_async_client(NetworkSettings()) as c:
-            assert c.session.trust_env is False  # an environment proxy would bypass the guard
-            assert isinstance(c.session.connector._resolver, http._GuardedResolver)  # type: ignore[union-attr]
-            assert c.session.connector._socket_factory is not None  # type: ignore[union-attr]
+def test_the_poller_client_is_guarded_whoever_uses_it(dns: dict[str, list[str]]) -> None:
+    dns["loop.test"] = ["127.0.0.1"]
 
-    asyncio.run(run())
+    async def run(port: int) -> list[BaseException]:
+        out = []
+        async with http.make_async_client(NetworkSettings(timeout=2.0)) as c:
+            assert c.session.trust_env is False  # an environment proxy would bypass the guard
+            for url in (f"http://loop.test:{port}/", f"http://127.0.0.1:{port}/"):  # resolver; socket factory
+                try:
+                    async with c.session.get(url):
+                        pass
+                except BaseException as e:  # noqa: BLE001
+                    out.append(e)
+        return out
+
+    with raw_server(ok) as (port, requests):
+        errors = asyncio.run(run(port))
+    assert len(errors) == 2 and all(isinstance(e, ForbiddenAddress) for e in errors), errors
+    assert requests == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import socket
 import time
@@ -27,8 +26,9 @@ Reply = tuple[int, dict[str, str], bytes]
 
 
 @contextmanager
-def serve(routes: dict[str, Reply | Callable[[BaseHTTPRequestHandler], Reply]]) -> Iterator[tuple[str, list]]:
-    """A threaded HTTP server on 127.0.0.1; yields its base URL and the list of requests it got."""
+def serve(routes: dict[str, Reply | Callable[[BaseHTTPRequestHandler], Reply]],
+          host: str = "127.0.0.1") -> Iterator[tuple[str, list]]:
+    """A threaded HTTP server on ``host`` (loopback); yields its base URL and the list of requests it got."""
     seen: list[tuple[str, dict[str, str]]] = []
 
     class Handler(QuietHandler):
@@ -39,7 +39,7 @@ def serve(routes: dict[str, Reply | Callable[[BaseHTTPRequestHandler], Reply]]) 
             route = routes.get(key) or routes.get(parts.path) or (404, {}, b"no such route")
             reply(self, *(route(self) if callable(route) else route))
 
-    with serving(Handler) as base:
+    with serving(Handler, host=host) as base:
         yield base, seen
 
 
@@ -116,9 +116,9 @@ def test_redirects_followed_loops_and_chains_refused() -> None:
 
 @pytest.fixture
 def fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """public.test -> a public address, internal.test -> a private one; everything else as usual."""
+    """public.test -> a public address, start.test -> 127.0.0.2, internal.test -> a private one; others as usual."""
     real = socket.getaddrinfo
-    answers = {"public.test": "93.184.216.34", "internal.test": "10.1.2.3"}
+    answers = {"public.test": "93.184.216.34", "start.test": "127.0.0.2", "internal.test": "10.1.2.3"}
 
     def fake(host: Any, port: Any, *args: Any, **kw: Any) -> Any:
         if host in answers:
@@ -128,25 +128,35 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", fake)
 
 
-@pytest.mark.parametrize("target", ["http://internal.test/admin", "http://10.0.0.7/", "http://169.254.169.254/latest",
-                                    "http://127.0.0.1:1/", "http://[::1]/", "file:///etc/passwd"])
+TARGETS = ["http://internal.test/admin", "http://10.0.0.7/", "http://169.254.169.254/latest", "http://127.0.0.1:1/",
+           "http://[::1]/", "http://[2002:a9fe:a9fe::]/", "file:///etc/passwd"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_redirect_to_a_forbidden_address_is_refused(fake_dns: None, target: str) -> None:
     # The local server plays a proxy: "public.test" passes the guard (public address), the request
     # reaches the server, whose redirect must be refused before any request goes to the target.
+    # (Any client: the sync fetch checks every hop's URL before asking.)
     strict = NetworkSettings(timeout=2.0)
     routes: dict[str, Reply] = {"/start": (302, {"Location": target}, b"")}
-    with serve(routes) as (base, seen):
-        with httpx.Client(proxy=base, follow_redirects=False, timeout=2.0) as c, pytest.raises(ForbiddenAddress):
-            http.fetch(c, "http://public.test/start?token=SECRET", strict, max_bytes=100)
+    with serve(routes) as (base, seen), httpx.Client(proxy=base, follow_redirects=False, timeout=2.0) as c, \
+            pytest.raises(ForbiddenAddress):
+        http.fetch(c, "http://public.test/start?token=SECRET", strict, max_bytes=100)
+    assert [p for p, _ in seen] == ["http://public.test/start?token=SECRET"]  # the target never asked
 
-        async def run() -> None:
-            async with httpx.AsyncClient(proxy=base, follow_redirects=False, timeout=2.0) as c:
-                with pytest.raises(ForbiddenAddress) as e:
-                    await http.afetch(c, "http://public.test/start?token=SECRET", strict, max_bytes=100)
-                assert "SECRET" not in str(e.value)
 
-        asyncio.run(run())
-    assert [p for p, _ in seen] == ["http://public.test/start?token=SECRET"] * 2  # the target never asked
+@pytest.mark.parametrize("target", TARGETS)
+def test_our_clients_refuse_a_redirect_to_a_forbidden_address(fake_dns: None, target: str) -> None:
+    # Both of our clients, the server on 127.0.0.2 (the only address allowed): the first hop is
+    # fetched, the redirect refused before anything is sent to its target.
+    net = NetworkSettings(timeout=2.0, allow_networks=["127.0.0.2/32"])
+    routes: dict[str, Reply] = {"/start": (302, {"Location": target}, b"")}
+    with serve(routes, host="127.0.0.2") as (base, seen):
+        port = base.rsplit(":", 1)[1]
+        for r in both(net, f"http://start.test:{port}/start?token=SECRET", max_bytes=100):
+            assert isinstance(r, ForbiddenAddress), r
+            assert "SECRET" not in str(r)
+    assert [p for p, _ in seen] == ["/start?token=SECRET"] * 2
 
 
 def test_first_hop_to_loopback_refused_without_allow_private() -> None:

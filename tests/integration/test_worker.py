@@ -5,19 +5,31 @@ Real Redis; the workers run in forked children so that a watchdog exit or a recy
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import socket
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.job import JobStatus
 
+from monitor import http
 from monitor.broker import connect, recover_jobs
+from monitor.models import Entry
+from monitor.settings import NetworkSettings
 from monitor.store import Store
 from workers import worker as worker_module
+from workers.fetch import fetch_article
 from workers.worker import PreloadedWorker
 
 _KEPT: list[bytearray] = []  # what _grow keeps alive in the worker process
@@ -108,3 +120,122 @@ def test_memory_limit_zero_never_recycles(redis_client: redis.Redis, redis_url: 
     finally:
         _KEPT.clear()
     assert not w.recycle and q.count == 0
+
+
+# --------------------------------------------------------------------------- stopping mid-job
+
+_HERE = Path(__file__).resolve().parent
+_CHILD = """
+import faulthandler, logging, signal, sys
+faulthandler.register(signal.SIGUSR1)  # the test asks for the stacks of a worker that does not stop
+sys.path.insert(0, {here!r})
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+from rq import Queue
+from monitor.broker import connect
+from monitor.store import Store
+from workers.worker import PreloadedWorker
+c = connect({url!r})
+w = PreloadedWorker([Queue({queue!r}, connection=c)], connection=c, name={name!r})
+w.store = Store(c)
+w.work(burst=True)
+print("worker done", flush=True)
+"""
+
+
+def _fetch_page(url: str, redis_url: str) -> str:
+    """The fetch stage on a page, as process_entry runs it (its own deadline: 60 s here)."""
+    net = NetworkSettings(allow_private_addresses=True, timeout=5.0, page_deadline=60.0)
+    entry = Entry(watches=("w",), feed_url=url, feed_name="f", url=url, link=url, guid=url)
+    with http.make_client(net) as client:
+        return fetch_article(entry, client, net, Store(connect(redis_url))).text
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+@contextmanager
+def _trickling() -> Iterator[tuple[str, threading.Event]]:
+    """A page that sends a byte a second for ever; the event is set when a request arrives."""
+    asked, stop = threading.Event(), threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(4096)
+                asked.set()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+                while not stop.wait(1.0):
+                    conn.sendall(b"<")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/story.html", asked
+    finally:
+        stop.set()
+        server.close()
+
+
+def _stop_mid_job(redis_url: str, q: Queue, job: Any, name: str, started: threading.Event | None,
+                  signals: list[float]) -> tuple[str, float]:
+    """Run a worker on ``q`` in a subprocess, SIGTERM it once the job runs (then again after each
+    delay in ``signals``); its output and the seconds from the first signal to its exit."""
+    code = _CHILD.format(here=str(_HERE), url=redis_url, queue=q.name, name=name)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        if started is not None:
+            assert started.wait(30), "the job never asked for the page"
+        else:
+            deadline = time.monotonic() + 30
+            while job.get_status(refresh=True) != JobStatus.STARTED and time.monotonic() < deadline:
+                time.sleep(0.05)
+        time.sleep(0.5)
+        first = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        for delay in signals:
+            time.sleep(delay)
+            proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            proc.kill()
+            out, _ = proc.communicate()
+            raise AssertionError(f"the worker did not stop:\n{out}") from None
+        return out, time.monotonic() - first
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _back_in_the_queue(q: Queue, job: Any, out: str) -> None:
+    assert "Traceback" not in out and "SystemExit" not in out, out
+    assert "goes back to its queue" in out, out
+    assert job.get_status(refresh=True) == JobStatus.QUEUED and q.job_ids == [job.id]
+    assert job.retries_left == 2  # not a failure: no retry spent
+    assert q.failed_job_registry.count == 0 and q.started_job_registry.count == 0
+
+
+def test_a_stop_during_a_page_fetch_ends_the_job_at_once_and_requeues_it(redis_client: redis.Redis,
+                                                                        redis_url: str) -> None:
+    q = Queue("cw-test-stop-fetch", connection=redis_client)
+    with _trickling() as (url, asked):
+        job = q.enqueue("test_worker._fetch_page", url, redis_url, job_timeout=120, retry=Retry(max=2))
+        out, took = _stop_mid_job(redis_url, q, job, "cw-test-stop-fetch-w", asked, [])
+    assert took < 5, (took, out)  # not the page's 60 s
+    _back_in_the_queue(q, job, out)
+
+
+def test_a_second_stop_signal_requeues_the_job_quietly(redis_client: redis.Redis, redis_url: str) -> None:
+    # Outside a page fetch the first signal lets the job finish (warm); a second one (cold) ends it
+    # where it is: RQ raised SystemExit there, a traceback and a failed job.
+    q = Queue("cw-test-stop-cold", connection=redis_client)
+    job = q.enqueue("test_worker._sleep", 60, job_timeout=120, retry=Retry(max=2))
+    out, took = _stop_mid_job(redis_url, q, job, "cw-test-stop-cold-w", None, [1.5])
+    assert took < 10, (took, out)
+    _back_in_the_queue(q, job, out)

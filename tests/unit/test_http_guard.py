@@ -1,19 +1,18 @@
-"""monitor.http without the network: the SSRF guard, Retry-After, status mapping, bounded decoding."""
+"""monitor.http without the network: the SSRF guard, redirect targets, bounded decoding."""
 
 from __future__ import annotations
 
 import gzip
 import socket
 import zlib
-from datetime import UTC, datetime
-from email.utils import format_datetime
 
 import brotli
 import httpx
 import pytest
 
 from monitor import decode, http
-from monitor.errors import ForbiddenAddress, Gone, PermanentError, TooLarge, TransientError
+from monitor.errors import ForbiddenAddress, PermanentError, TooLarge, TransientError
+from monitor.http import urls
 from monitor.settings import NetworkSettings
 
 STRICT = NetworkSettings()
@@ -37,6 +36,40 @@ def test_guard_refuses_private_addresses(url: str) -> None:
                                  "http://100.128.0.1/"])
 def test_guard_allows_public_addresses(url: str) -> None:
     http.guard(url, STRICT)
+
+
+# IPv6 addresses that carry an IPv4 address are judged by it too: 6to4 (2002::/16), NAT64 (64:ff9b::/96,
+# 64:ff9b:1::/48), Teredo (2001::/32, server and client), IPv4-mapped (::ffff:0:0/96).
+EMBEDDING_FORBIDDEN = [
+    "2002:7f00:1::", "2002:a9fe:a9fe::", "2002:a00:1::1", "2002:6440:1::",  # 6to4 of 127.0.0.1, 169.254.169.254, ...
+    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:1", "64:ff9b::6440:1",  # NAT64 of the same
+    "64:ff9b:1::7f00:1", "64:ff9b:1::808:808",  # local-use NAT64: not global itself
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:0:a9fe:a9fe::808:808",  # Teredo
+    "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:100.64.0.1", "fec0::1",  # mapped; site-local
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_FORBIDDEN)
+def test_addresses_embedding_a_forbidden_ipv4_are_forbidden(address: str) -> None:
+    assert http.forbidden(address)
+    with pytest.raises(ForbiddenAddress):
+        http.guard(f"http://[{address}]/", STRICT)
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8", "2606:4700::1"])
+def test_addresses_embedding_a_public_ipv4_stay_allowed(address: str) -> None:
+    assert not http.forbidden(address)  # 6to4 to a public host; NAT64 (DNS64 on an IPv6-only host)
+
+
+def test_allow_networks_covers_embedded_addresses_one_by_one() -> None:
+    assert not http.forbidden("2002:7f00:1::", ["127.0.0.1/32"])  # the relay target is allowed, the 6to4 is global
+    assert not http.forbidden("64:ff9b::a00:5", ["10.0.0.5/32"])
+    assert http.forbidden("64:ff9b:1::a00:5", ["10.0.0.5/32"])  # the local NAT64 prefix itself is not allowed
+    assert not http.forbidden("64:ff9b:1::a00:5", ["10.0.0.5/32", "64:ff9b:1::/48"])
+    assert http.forbidden("64:ff9b:1::7f00:1", ["64:ff9b:1::/48"])  # allowing the prefix allows no loopback
+    teredo_to_loopback = "2001:0:808:808::80ff:fffe"  # server 8.8.8.8, client 127.0.0.1 (stored inverted)
+    assert http.forbidden(teredo_to_loopback, ["2001::/32"])
+    assert not http.forbidden("2001:0:808:808::f7f7:f7f7", ["2001::/32"])  # client 8.8.8.8
 
 
 @pytest.mark.parametrize("url", ["ftp://93.184.216.34/", "file:///etc/passwd", "gopher://x/", "javascript:alert(1)"])
@@ -76,39 +109,11 @@ def test_safe_url_drops_query_and_credentials() -> None:
     assert http.safe_url("https://user:pw@Example.com:8443/a/b?token=s3cret#f") == "https://example.com:8443/a/b"
 
 
-def test_parse_retry_after() -> None:
-    now = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC).timestamp()
-    assert http.parse_retry_after("120") == 120.0
-    assert http.parse_retry_after(" 0 ") == 0.0
-    later = format_datetime(datetime(2024, 5, 1, 12, 1, 30, tzinfo=UTC), usegmt=True)
-    assert http.parse_retry_after(later, now=now) == 90.0
-    assert http.parse_retry_after("Wed, 01 May 2024 11:00:00 GMT", now=now) == 0.0  # in the past
-    for bad in (None, "", "soon", "-5", "1.5e3", "Wed, 99 Foo 2024"):
-        assert http.parse_retry_after(bad, now=now) is None
-
-
-@pytest.mark.parametrize(("status", "error", "kind"), [
-    (200, None, None), (204, None, None), (304, None, None),
-    (429, TransientError, "http_429"), (503, TransientError, "http_503"), (500, TransientError, "http_5xx"),
-    (502, TransientError, "http_5xx"), (408, TransientError, "http_5xx"), (404, Gone, "http_404"),
-    (410, Gone, "http_410"), (403, PermanentError, "http_4xx"), (400, PermanentError, "http_4xx"),
-    (300, PermanentError, "http_3xx"),
-])
-def test_status_mapping(status: int, error: type | None, kind: str | None) -> None:
-    err = http._status_error(status, httpx.Headers({"Retry-After": "30"}), "https://h.test/p?key=SECRET")
-    if error is None:
-        assert err is None
-        return
-    assert type(err) is error and err.kind == kind and "SECRET" not in str(err)
-    if status in (429, 503):
-        assert err.retry_after == 30.0
-
-
 def test_redirect_target_is_absolute_without_fragment() -> None:
     h = httpx.Headers({"Location": "../b?x=1#frag"})
-    assert http._redirect("https://h.test/a/c", 302, h) == "https://h.test/b?x=1"
-    assert http._redirect("https://h.test/a/c", 200, h) is None
-    assert http._redirect("https://h.test/a/c", 301, httpx.Headers()) is None
+    assert urls.redirect_target("https://h.test/a/c", 302, h) == "https://h.test/b?x=1"
+    assert urls.redirect_target("https://h.test/a/c", 200, h) is None
+    assert urls.redirect_target("https://h.test/a/c", 301, httpx.Headers()) is None
 
 
 def _decode(raw: bytes, encoding: str, max_bytes: int, step: int = 7000) -> bytes:

@@ -1,10 +1,10 @@
-"""monitor.schedule: next poll time and cache hints."""
+"""monitor.schedule: next poll time."""
 
 from __future__ import annotations
 
 import pytest
 
-from monitor.schedule import cache_max_age, next_poll
+from monitor.schedule import next_poll
 
 NOW = 1_700_000_000.0
 
@@ -53,24 +53,3 @@ def test_retry_after_is_a_floor() -> None:
     assert next_poll(NOW, 60, errors=1, retry_after=5, rng=mid) == NOW + 120
     assert next_poll(NOW, 60, errors=1, retry_after=7200, cap=3600, rng=mid) == NOW + 7200
     assert next_poll(NOW, 60, retry_after=600) == NOW + 600
-
-
-@pytest.mark.parametrize(("headers", "expected"), [
-    ({"Cache-Control": "public, max-age=600"}, 600.0),
-    ({"cache-control": "s-maxage=120"}, 120.0),
-    ({"Cache-Control": "max-age=30, s-maxage=900"}, 30.0),
-    ({"Cache-Control": 'max-age="45"'}, 45.0),
-    ({"Cache-Control": "no-cache, max-age=600"}, None),
-    ({"Cache-Control": "no-store"}, None),
-    ({"Expires": "Wed, 01 May 2024 12:10:00 GMT", "Date": "Wed, 01 May 2024 12:00:00 GMT"}, 600.0),
-    ({"Expires": "0", "Date": "Wed, 01 May 2024 12:00:00 GMT"}, None),
-    ({"Expires": "Wed, 01 May 2024 11:00:00 GMT", "Date": "Wed, 01 May 2024 12:00:00 GMT"}, 0.0),
-    ({}, None),
-])
-def test_cache_max_age(headers: dict[str, str], expected: float | None) -> None:
-    assert cache_max_age(headers) == expected
-
-
-def test_expires_without_date_uses_now() -> None:
-    now = 1714564800.0  # 2024-05-01 12:00:00 UTC
-    assert cache_max_age({"Expires": "Wed, 01 May 2024 12:05:00 GMT"}, now=now) == 300.0

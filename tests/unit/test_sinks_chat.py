@@ -13,14 +13,13 @@ from test_sinks import sample_alert as base_alert
 
 from monitor.errors import ConfigError
 from monitor.models import Alert, Claim, Known
-from monitor.settings import TELEGRAM_API, NetworkSettings, from_dict
+from monitor.settings import TELEGRAM_API, from_dict
 from workers.sinks import build_sinks, discord, matches, sample_alert, slack, teams, telegram
 from workers.sinks.base import Sink, rate_of, target_key
 from workers.sinks.fmt import CLAIM_MAX, fit, more
 
 HOOK = "https://hooks.slack.com/services/T0/B0/s3cr3t-token"
 TOKEN = "123456:AAsecret-bot-token"
-NET = NetworkSettings()
 EVIL = ("@everyone <!channel> <!here|here> <@U123> @here @all @channel <b>bold</b> *star* _under_ "
         "[x](http://evil.example) &amp; `code` # head")
 
@@ -248,7 +247,7 @@ def chat_settings() -> Any:
 
 
 def test_build_sinks_every_type() -> None:
-    sinks = build_sinks(chat_settings())
+    sinks = build_sinks(chat_settings().alerts)
     assert [s.name for s in sinks] == ["0:slack", "1:mattermost", "2:discord", "3:teams", "4:telegram"]
     for s in sinks:
         assert isinstance(s, Sink)
@@ -257,19 +256,19 @@ def test_build_sinks_every_type() -> None:
 
 
 def test_rate_defaults_and_keys() -> None:
-    slack_sink, mm, disc, team, tg = build_sinks(chat_settings())
+    slack_sink, mm, disc, team, tg = build_sinks(chat_settings().alerts)
     assert rate_of(slack_sink)[1] == 1.0 and rate_of(tg)[1] == 1.0 and rate_of(team)[1] == 0.25
     assert rate_of(disc)[1] == 2.0
     assert rate_of(slack_sink)[0] == target_key("slack", HOOK) and HOOK not in rate_of(slack_sink)[0]
     assert rate_of(tg)[0] == target_key("telegram", TELEGRAM_API, TOKEN, "-1001234567890")
     assert tg._url == f"{TELEGRAM_API}/bot{TOKEN}/sendMessage"  # noqa: SLF001
     s = settings([{"type": "slack", "url": HOOK, "rate": 0}, {"type": "webhook", "url": HOOK}])
-    assert [rate_of(x) for x in build_sinks(s)] == [(None, 0.0), (None, 0.0)]
+    assert [rate_of(x) for x in build_sinks(s.alerts)] == [(None, 0.0), (None, 0.0)]
 
 
 def test_telegram_api_url_is_settable() -> None:
     s = settings([{"type": "telegram", "token": TOKEN, "chat_id": "@mychannel", "api_url": "http://bot-api.local:8081/"}])
-    (tg,) = build_sinks(s)
+    (tg,) = build_sinks(s.alerts)
     assert tg._url == f"http://bot-api.local:8081/bot{TOKEN}/sendMessage"  # noqa: SLF001
     assert tg.render(base_alert())["chat_id"] == "@mychannel"
 

@@ -2,89 +2,52 @@
 
 The name is the sink's identity in Redis (delivery status per alert, counters, dead letters), so it
 stays the same while the config file keeps the entry at the same index.
+
+A sink module registers its class (``base.register``, into ``base.SINK_TYPES``); importing it here
+is all this file knows of it: a new channel is its module, one import line here and its ``type`` in
+``monitor.settings.AlertSettings``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import httpx
 
 from monitor.errors import ClaimwatchError, ConfigError
 from monitor.models import Alert, Claim, Known
-from monitor.settings import AlertSettings, Settings
-from workers.sinks.base import Sink, post
-from workers.sinks.console import ConsoleSink
-from workers.sinks.discord import DiscordSink
-from workers.sinks.slack import MattermostSink, SlackSink
-from workers.sinks.teams import TeamsSink
-from workers.sinks.telegram import TelegramSink
-from workers.sinks.webhook import WebhookSink
+from workers.sinks import console, discord, slack, teams, telegram, webhook  # noqa: F401  (each registers)
+from workers.sinks.base import SINK_TYPES, Options, Sink, post
 
 __all__ = ["Sink", "build_sinks", "sinks_for", "post", "matches", "sample_alert", "send_sample"]
 
 
-def _webhook(name: str, alert: AlertSettings, settings: Settings, stream: TextIO | None) -> Sink:
-    if not alert.url:
-        raise ConfigError(f"alerts[{name.partition(':')[0]}].url: required for a webhook")
-    return WebhookSink(name, alert.url, net=settings.network, secret=alert.secret, timeout=alert.timeout)
+class AlertEntry(Options, Protocol):
+    """An ``[[alerts]]`` entry as a whole (``monitor.settings.AlertSettings``)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
 
 
-def _console(name: str, alert: AlertSettings, settings: Settings, stream: TextIO | None) -> Sink:
-    return ConsoleSink(name, stream)
-
-
-def _chat(cls: type[SlackSink | MattermostSink | DiscordSink | TeamsSink]):
-    def make(name: str, alert: AlertSettings, settings: Settings, stream: TextIO | None) -> Sink:
-        return cls(name, alert.url or "", net=settings.network, timeout=alert.timeout, rate=alert.messages_per_second)
-
-    return make
-
-
-def _telegram(name: str, alert: AlertSettings, settings: Settings, stream: TextIO | None) -> Sink:
-    return TelegramSink(name, alert.token or "", str(alert.chat_id or ""), net=settings.network,
-                        api_url=alert.api_url, timeout=alert.timeout, rate=alert.messages_per_second)
-
-
-_FACTORIES: dict[str, Callable[[str, AlertSettings, Settings, TextIO | None], Sink]] = {
-    "webhook": _webhook,
-    "console": _console,
-    "slack": _chat(SlackSink),
-    "mattermost": _chat(MattermostSink),
-    "discord": _chat(DiscordSink),
-    "teams": _chat(TeamsSink),
-    "telegram": _telegram,
-}
-
-
-def build_sinks(settings: Settings, *, stream: TextIO | None = None) -> list[Sink]:
-    """One sink per enabled ``settings.alerts[i]``; ``stream`` is where console sinks write."""
+def build_sinks(alerts: Sequence[AlertEntry], *, stream: TextIO | None = None) -> list[Sink]:
+    """One sink per enabled ``alerts[i]``; ``stream`` is where console sinks write."""
     sinks: list[Sink] = []
-    for i, alert in enumerate(settings.alerts):
-        factory = _FACTORIES.get(alert.type)
+    for i, alert in enumerate(alerts):
+        factory = SINK_TYPES.get(alert.type)
         if factory is None:
             raise ConfigError(f"alerts[{i}].type: unknown sink type {alert.type!r}")
         if alert.enabled:
-            sinks.append(factory(f"{i}:{alert.type}", alert, settings, stream))
+            sinks.append(factory(f"{i}:{alert.type}", alert, stream))
     return sinks
 
 
-def _index(sink: Sink) -> int:
-    index, _, _ = sink.name.partition(":")
-    return int(index)
-
-
-def sinks_for(sinks: list[Sink], watch: str, settings: Settings) -> list[Sink]:
+def sinks_for(sinks: list[Sink], watch: str) -> list[Sink]:
     """The sinks that take ``watch``'s alerts: those whose ``[[alerts]] watches`` is unset or names it."""
-    out = []
-    for sink in sinks:
-        i = _index(sink)
-        wanted = settings.alerts[i].watches if i < len(settings.alerts) else None
-        if wanted is None or watch in wanted:
-            out.append(sink)
-    return out
+    return [s for s in sinks if s.watches is None or watch in s.watches]
 
 
 def matches(sink_name: str, selector: str | None) -> bool:
@@ -115,17 +78,17 @@ def sample_alert(watch: str) -> Alert:
     )
 
 
-def send_sample(settings: Settings, selector: str | None, client: httpx.Client, out: TextIO) -> int:
+def send_sample(alerts: Sequence[AlertEntry], default_watch: str, selector: str | None, client: httpx.Client,
+                out: TextIO) -> int:
     """`claimwatch test-alert [SINK]`: send ``sample_alert`` to each configured sink (or the ones
     ``selector`` picks), directly (no queue, no rate limit, no dead letter); report each outcome on
     ``out``. Returns the exit code: 0 when every send succeeded."""
-    sinks = [s for s in build_sinks(settings, stream=out) if matches(s.name, selector)]
+    sinks = [s for s in build_sinks(alerts, stream=out) if matches(s.name, selector)]
     if not sinks:
         raise ConfigError(f"alerts: no enabled sink matches {selector!r}" if selector else "alerts: no enabled sink")
     failed = 0
     for sink in sinks:
-        watches = settings.alerts[int(sink.name.partition(":")[0])].watches
-        alert = sample_alert((watches or [settings.watches[0].name])[0])
+        alert = sample_alert((sink.watches or (default_watch,))[0])
         try:
             sink.send(alert, client)
         except ClaimwatchError as e:  # our messages never quote URLs or tokens

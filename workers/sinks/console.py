@@ -21,6 +21,7 @@ from typing import TextIO
 import httpx
 
 from monitor.models import Alert, Claim
+from workers.sinks.base import Options, Sink, register, watches_of
 
 _ESCAPES = re.compile(
     r"""
@@ -86,12 +87,19 @@ def render_text(alert: Alert) -> str:
     return "\n".join(lines) + "\n"
 
 
+@register
 class ConsoleSink:
     """Writes each alert to ``stream`` (``sys.stdout`` as it is at send time when not given)."""
 
-    def __init__(self, name: str, stream: TextIO | None = None):
-        self.name = name
+    kind = "console"
+
+    def __init__(self, name: str, stream: TextIO | None = None, *, watches: tuple[str, ...] | None = None):
+        self.name, self.watches = name, watches
         self._stream = stream
+
+    @classmethod
+    def from_options(cls, name: str, options: Options, stream: TextIO | None = None) -> Sink:
+        return cls(name, stream, watches=watches_of(options))
 
     def __repr__(self) -> str:
         return f"ConsoleSink(name={self.name!r})"

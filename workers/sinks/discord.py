@@ -16,7 +16,7 @@ from typing import Any
 
 from monitor.models import Alert
 from workers.sinks import fmt
-from workers.sinks.base import JsonSink
+from workers.sinks.base import JsonSink, register
 
 TITLE_MAX = 256
 AUTHOR_MAX = 256
@@ -60,6 +60,7 @@ def render(alert: Alert) -> dict[str, Any]:
     return {"allowed_mentions": {"parse": []}, "embeds": [embed]}
 
 
+@register
 class DiscordSink(JsonSink):
     kind = "discord"
 

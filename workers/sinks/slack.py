@@ -20,7 +20,7 @@ from typing import Any
 
 from monitor.models import Alert
 from workers.sinks import fmt
-from workers.sinks.base import JsonSink
+from workers.sinks.base import JsonSink, register
 
 SECTION_MAX = 3000
 HEADER_MAX = 150
@@ -103,6 +103,7 @@ def render_mattermost(alert: Alert) -> dict[str, Any]:
     return {"text": "\n".join(lines)[:MATTERMOST_MAX]}
 
 
+@register
 class SlackSink(JsonSink):
     kind = "slack"
 
@@ -110,6 +111,7 @@ class SlackSink(JsonSink):
         return render_slack(alert)
 
 
+@register
 class MattermostSink(JsonSink):
     kind = "mattermost"
 

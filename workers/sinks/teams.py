@@ -17,7 +17,7 @@ from typing import Any
 
 from monitor.models import Alert
 from workers.sinks import fmt
-from workers.sinks.base import JsonSink
+from workers.sinks.base import JsonSink, register
 
 BUDGET = 20_000  # bytes of claim blocks; the rest of the card is well under 2 KB
 _SPECIAL = re.compile(r"([\\*_~`\[\]])")
@@ -71,6 +71,7 @@ def render(alert: Alert) -> dict[str, Any]:
         {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
 
 
+@register
 class TeamsSink(JsonSink):
     kind = "teams"
 

@@ -1,7 +1,7 @@
 """Telegram: the Bot API's ``sendMessage`` with ``parse_mode = "HTML"``.
 
-``POST {api_url}/bot{token}/sendMessage`` (``api_url`` defaults to the public Bot API; point it at a
-self-hosted Bot API server if you run one). The token is in the URL: like every sink URL it is never
+``POST {api_url}/bot{token}/sendMessage`` (``[[alerts]] api_url`` defaults to the public Bot API;
+point it at a self-hosted Bot API server if you run one). The token is in the URL: like every sink URL it is never
 logged nor quoted in an error.
 
 Escaping. Every piece of article text goes through ``html.escape`` (``& < > "``), so ``<b>``,
@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, TextIO
 
 from monitor.models import Alert
-from monitor.settings import TELEGRAM_API, NetworkSettings
 from workers.sinks import fmt
-from workers.sinks.base import JsonSink, target_key
+from workers.sinks.base import JsonSink, Options, Sink, register, target_key, watches_of
 
 TEXT_MAX = 4096
 _TAG = re.compile(r"<[^>]*>")
@@ -65,14 +64,21 @@ def render(alert: Alert, chat_id: str) -> dict[str, Any]:
             "link_preview_options": {"is_disabled": True}}
 
 
+@register
 class TelegramSink(JsonSink):
     kind = "telegram"
 
-    def __init__(self, name: str, token: str, chat_id: str, *, net: NetworkSettings,
-                 api_url: str = TELEGRAM_API, timeout: float = 10.0, rate: float = 0.0):
-        super().__init__(name, f"{api_url.rstrip('/')}/bot{token}/sendMessage", net=net, timeout=timeout, rate=rate)
+    def __init__(self, name: str, token: str, chat_id: str, *, api_url: str, timeout: float = 10.0,
+                 rate: float = 0.0, watches: tuple[str, ...] | None = None):
+        super().__init__(name, f"{api_url.rstrip('/')}/bot{token}/sendMessage", timeout=timeout, rate=rate,
+                         watches=watches)
         self.chat_id = chat_id
         self.rate_key = target_key(self.kind, api_url, token, chat_id)  # Telegram limits per chat
+
+    @classmethod
+    def from_options(cls, name: str, options: Options, stream: TextIO | None = None) -> Sink:
+        return cls(name, options.token or "", str(options.chat_id or ""), api_url=options.api_url,
+                   timeout=options.timeout, rate=options.messages_per_second, watches=watches_of(options))
 
     def render(self, alert: Alert) -> dict[str, Any]:
         return render(alert, self.chat_id)

@@ -3,7 +3,7 @@
 One POST per alert; the body is ``json.dumps(alert.payload(), ensure_ascii=False)`` in UTF-8, with
 
     Content-Type: application/json
-    User-Agent: <network.user_agent>
+    User-Agent: <network.user_agent>     (the client's)
     X-Claimwatch-Id: <alert.id>          (stable across retries: receivers can de-duplicate on it)
     X-Claimwatch-Event: <alert.type>
     X-Claimwatch-Timestamp: <unix seconds when this attempt was sent>
@@ -23,15 +23,13 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 
-from monitor.errors import ClaimwatchError, TransientError
-from monitor.http import guard
+from monitor.errors import ConfigError
 from monitor.models import Alert
-from monitor.settings import NetworkSettings
-from workers.sinks.base import label_of, post, sanitized
+from workers.sinks.base import Options, Sink, label_of, post, register, watches_of
 
 SIGNATURE_HEADER = "X-Claimwatch-Signature"
 TIMESTAMP_HEADER = "X-Claimwatch-Timestamp"
@@ -54,13 +52,13 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 
 def headers(
-    alert: Alert, body: bytes, *, secret: str | None, user_agent: str, timestamp: int | None = None
+    alert: Alert, body: bytes, *, secret: str | None, user_agent: str | None = None, timestamp: int | None = None
 ) -> dict[str, str]:
-    """The request's headers; ``timestamp`` (unix seconds) defaults to now."""
+    """The request's headers; ``timestamp`` (unix seconds) defaults to now; no ``user_agent``: the
+    client's own (``network.user_agent``)."""
     ts = int(time.time()) if timestamp is None else int(timestamp)
-    out = {
-        "Content-Type": "application/json",
-        "User-Agent": user_agent,
+    out = {"Content-Type": "application/json"} | ({"User-Agent": user_agent} if user_agent else {})
+    out |= {
         "X-Claimwatch-Id": alert.id,
         "X-Claimwatch-Event": alert.type,
         TIMESTAMP_HEADER: str(ts),
@@ -71,23 +69,24 @@ def headers(
     return out
 
 
+@register
 class WebhookSink:
     """Signed JSON POSTs to one URL. Its repr never shows the URL or the secret."""
 
-    def __init__(
-        self,
-        name: str,
-        url: str,
-        *,
-        net: NetworkSettings,
-        secret: str | None = None,
-        timeout: float = 10.0,
-    ):
-        self.name = name
+    kind = "webhook"
+
+    def __init__(self, name: str, url: str, *, secret: str | None = None, timeout: float = 10.0,
+                 watches: tuple[str, ...] | None = None):
+        self.name, self.watches = name, watches
         self._url = url
         self._secret = secret or None
         self._timeout = timeout
-        self._net = net
+
+    @classmethod
+    def from_options(cls, name: str, options: Options, stream: TextIO | None = None) -> Sink:
+        if not options.url:
+            raise ConfigError(f"alerts[{name.partition(':')[0]}].url: required for a webhook")
+        return cls(name, options.url, secret=options.secret, timeout=options.timeout, watches=watches_of(options))
 
     def __repr__(self) -> str:
         return f"WebhookSink(name={self.name!r}, signed={self._secret is not None})"
@@ -100,13 +99,6 @@ class WebhookSink:
         return alert.payload()
 
     def send(self, alert: Alert, client: httpx.Client) -> None:
-        try:
-            guard(self._url, self._net)
-        except ClaimwatchError as e:  # the guard may quote the URL or its address: say neither
-            raise sanitized(e, self.label, "target check failed") from None
-        except OSError as e:  # a resolver error the guard let through
-            message = f"{self.label}: cannot resolve the target ({type(e).__name__})"
-            raise TransientError(message, kind="network") from None
         body = encode(self.render(alert))
-        hdrs = headers(alert, body, secret=self._secret, user_agent=self._net.user_agent)
-        post(client, self._url, body, hdrs, timeout=self._timeout, label=self.label)
+        post(client, self._url, body, headers(alert, body, secret=self._secret), timeout=self._timeout,
+             label=self.label)
