@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-import workers.knowledge as knowledge_module
+import workers.lookup as lookup_module
 from monitor.store import KnownRecord
 from workers.knowledge import Knowledge, KnownSentence
 from workers.text import Analyzer, Terms
@@ -49,14 +49,14 @@ def variant(rng: random.Random, base: Terms, vocab: list[str]) -> Terms:
 
 BARS = (0.1, 0.25, 0.4, 0.5, 0.75, 0.99)  # claims acts on 0.25 (restatement), 0.5, 0.99 (across languages)
 TUNING = [{"_SMALL": 0}, {"_SMALL": 0, "_FIRST": 0}, {"_SMALL": 0, "_FIRST": 10**9}, {"_SMALL": 0, "_DENSE": 1},
-          {"_DENSE": 10**6}]  # every branch of _Search (the test's knowledge is small: prune it anyway)
+          {"_DENSE": 10**6}]  # every branch of lookup.Search (the test's knowledge is small: prune it anyway)
 
 
 @pytest.mark.parametrize("seed", range(15))
 def test_pruned_nearest_is_the_exhaustive_one(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(seed)
     for name, value in TUNING[seed % len(TUNING)].items():
-        monkeypatch.setattr(knowledge_module, name, value)
+        monkeypatch.setattr(lookup_module, name, value)
     vocab = [f"w{i}" for i in range(rng.choice((30, 300, 3000)))]
     names = [f"n{i}" for i in range(rng.choice((5, 50, 500)))]
     k = Knowledge("w", Analyzer(("en",)), None)
