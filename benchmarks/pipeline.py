@@ -303,7 +303,7 @@ def claims_stage(stage: Stage, config: Path, redis_url: str, sample: int) -> dic
     try:
         t0 = time.process_time()
         for e in entries:
-            for a in pipeline.process_entry(e, ctx):
+            for a in pipeline.process_entry(e, ctx).assessments:
                 statuses[a.status] = statuses.get(a.status, 0) + 1
         cpu = time.process_time() - t0
     finally:

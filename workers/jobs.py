@@ -15,9 +15,9 @@ from rq import get_current_job
 from monitor.errors import PermanentError, TransientError
 from monitor.models import Alert, Entry
 from monitor.queue import enqueue_delivery
-from workers import delivery
-from workers.pipeline import Context
-from workers.pipeline import process_entry as _process
+from workers import delivery, pipeline
+from workers.runtime import Context
+from workers.sinks import sinks_for
 
 log = logging.getLogger(__name__)
 _ctx: Context | None = None
@@ -40,7 +40,22 @@ def process_entry(entry: dict[str, Any]) -> list[str]:
     ctx = context()
     job = get_current_job()
     last_try = job is None or not job.retries_left
-    return [a.status for a in _process(Entry.from_dict(entry), ctx, last_try=last_try)]
+    return [a.status for a in handle_entry(Entry.from_dict(entry), ctx, last_try=last_try)]
+
+
+def handle_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> list[pipeline.Assessment]:
+    """Judge the entry (``workers.pipeline``), then enqueue each alert's deliveries, one job per sink
+    not yet sent to (deterministic job ids: a re-run enqueues no second job)."""
+    outcome = pipeline.process_entry(entry, ctx, last_try=last_try)
+    for alert in outcome.alerts:
+        enqueue_deliveries(alert, ctx)
+    return outcome.assessments
+
+
+def enqueue_deliveries(alert: Alert, ctx: Context) -> None:
+    for sink in sinks_for(ctx.sinks, alert.watch):
+        if ctx.alerts_queue is not None and not ctx.store.deliveries.sent(alert.id, sink.name):
+            enqueue_delivery(ctx.alerts_queue, alert, sink.name)
 
 
 def deliver_alert(alert: dict[str, Any], sink_name: str, attempt: int = 0, generation: int = 0, hops: int = 0) -> str:

@@ -15,15 +15,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 import httpx
 import numpy as np
 import redis
-from rq import Queue
 
 from monitor.filters import Query
 from monitor.models import Alert, Article, Entry
-from monitor.queue import enqueue_delivery
 from monitor.settings import Settings, WatchSettings
 from monitor.store import Store, digest
 from workers import dedup
@@ -33,8 +32,6 @@ from workers.fetch import fetch_article
 from workers.knowledge import Knowledge, day_of
 from workers.lexicon import strip_dateline
 from workers.relevance import out_of_time, relevance
-from workers.sinks import sinks_for
-from workers.sinks.base import Sink
 from workers.text import Analyzer, Terms
 
 log = logging.getLogger(__name__)
@@ -43,17 +40,17 @@ log = logging.getLogger(__name__)
 LEARNED_RELEVANCE = 2.0
 
 
-@dataclass
-class Context:
+class Context(Protocol):
+    """What judging an entry needs of a worker's long-lived state (``workers.runtime.Context`` has
+    it, and the delivery queue and sinks, which only ``workers.jobs`` uses)."""
+
     settings: Settings
     store: Store
     analyzer: Analyzer
     client: httpx.Client
-    alerts_queue: Queue | None
-    sinks: list[Sink]
     queries: dict[str, Query]
-    knowledge: dict[str, Knowledge] = field(default_factory=dict)
-    stale: set[str] = field(default_factory=set)  # watches whose index a failed job may have left ahead of Redis
+    knowledge: dict[str, Knowledge]
+    stale: set[str]  # watches whose index a failed job may have left ahead of Redis
 
 
 @dataclass
@@ -65,10 +62,20 @@ class Assessment:
     duplicate_of: str | None = None
     verdicts: list[Verdict] = field(default_factory=list)
     lang: str = "en"
+    alert: Alert | None = None  # registered for this article: to deliver
 
     @property
     def new(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.is_new]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An entry judged: each watch's assessment, and the alerts to deliver (``workers.jobs`` enqueues
+    them; a re-run after a crash returns the alerts registered before, whose delivery may be missing)."""
+
+    assessments: list[Assessment]
+    alerts: list[Alert]
 
 
 def _year(published: str | None) -> int | None:
@@ -196,8 +203,8 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
         saved = store.alerts.saved(alert_id)
         if saved:  # judged and registered before a crash: only the deliveries may be missing
             alert = Alert.from_dict(saved)
-            _enqueue_deliveries(alert, ctx)
-            return Assessment(watch.name, "new_claims", f"{len(alert.claims)} new claim(s), registered before")
+            return Assessment(watch.name, "new_claims", f"{len(alert.claims)} new claim(s), registered before",
+                              alert=alert)
         knowledge.sync(store)
         owner = store.dedup.content_owner(watch.name, chash, article.url)
         if owner:
@@ -218,8 +225,7 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
         knowledge.synced += len(added)
         if a.status in ("new_claims", "no_new_claims"):  # about the watch: its topical words teach the poller
             store.known.add_profile(watch.name, knowledge.topical_stems((k.terms for k in added), a.lang))
-        if alert:
-            _enqueue_deliveries(alert, ctx)
+        a.alert = alert
         return a
 
 
@@ -241,22 +247,13 @@ def _novelty_lock(store: Store, watch: str) -> Iterator[None]:
                 store.metrics.observe_many({"novelty_lock_wait": got - asked, "novelty_lock_held": released - got})
 
 
-def _enqueue_deliveries(alert: Alert, ctx: Context) -> None:
-    for sink in sinks_for(ctx.sinks, alert.watch):
-        if ctx.alerts_queue is not None and not ctx.store.deliveries.sent(alert.id, sink.name):
-            enqueue_delivery(ctx.alerts_queue, alert, sink.name)
-
-
-def process_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> list[Assessment]:
+def process_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> Outcome:
     """``last_try``: no retry is left, so a page that fails for now gives way to the feed's summary."""
     store = ctx.store
     record = store.articles.get(entry.url)
-    if record.get("status") == "done":
-        for watch in entry.watches:  # a retry after a crash: make sure its alert went out
-            saved = store.alerts.saved(digest(f"{watch}|{entry.url}"))
-            if saved:
-                _enqueue_deliveries(Alert.from_dict(saved), ctx)
-        return []
+    if record.get("status") == "done":  # a retry after a crash: its alerts may not have gone out
+        saved = (store.alerts.saved(digest(f"{watch}|{entry.url}")) for watch in entry.watches)
+        return Outcome([], [Alert.from_dict(a) for a in saved if a])
     article = fetch_article(entry, ctx.client, ctx.settings.network, ctx.store, last_try=last_try)
     # the record holds what is read back (the title, source and reasons are in the log and the alert)
     store.articles.save(entry.url, {"status": "processing", "from_summary": int(article.from_summary)})
@@ -270,4 +267,4 @@ def process_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> list[
         store.articles.save(entry.url, {f"watch:{name}": a.status,
                                        **({"duplicate_of": a.duplicate_of} if a.duplicate_of else {})})
     store.articles.save(entry.url, {"status": "done"})
-    return out
+    return Outcome(out, [a.alert for a in out if a.alert is not None])

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import httpx
 import redis
+from rq import Queue
 from wordfreq import zipf_frequency
 
 from monitor import http
-from monitor.filters import watch_query
+from monitor.filters import Query, watch_query
 from monitor.queue import queues
 from monitor.settings import Settings
 from monitor.store import Store
 from workers import embed, extract
 from workers.knowledge import Knowledge
-from workers.pipeline import Context
 from workers.seed import ensure_seeded
 from workers.sinks import build_sinks
+from workers.sinks.base import Sink
 from workers.text import Analyzer
+
+
+@dataclass
+class Context:
+    """A worker's long-lived state: what judging needs (``workers.pipeline.Context``) and what
+    delivering needs (the alerts queue, the sinks: ``workers.jobs``)."""
+
+    settings: Settings
+    store: Store
+    analyzer: Analyzer
+    client: httpx.Client
+    alerts_queue: Queue | None
+    sinks: list[Sink]
+    queries: dict[str, Query]
+    knowledge: dict[str, Knowledge] = field(default_factory=dict)
+    stale: set[str] = field(default_factory=set)  # watches whose index a failed job may have left ahead of Redis
 
 
 def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyzer | None = None) -> Context:

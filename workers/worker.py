@@ -56,8 +56,10 @@ from monitor.queue import queues  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 from monitor.store import Store  # noqa: E402
 from workers import interrupt, jobs  # noqa: E402
-from workers.pipeline import Context  # noqa: E402
-from workers.runtime import boot  # noqa: E402
+from workers.runtime import (
+    Context,  # noqa: E402
+    boot,  # noqa: E402
+)
 
 log = logging.getLogger(__name__)
 

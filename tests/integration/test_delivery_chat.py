@@ -29,7 +29,7 @@ from monitor.queue import queues
 from monitor.settings import NetworkSettings, Settings, from_dict
 from monitor.store import Store
 from workers import delivery, jobs
-from workers.pipeline import Context
+from workers.runtime import Context
 from workers.sinks import build_sinks
 from workers.sinks.base import JsonSink, rate_of
 

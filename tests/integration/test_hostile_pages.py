@@ -163,7 +163,7 @@ def test_the_job_says_whether_this_is_its_last_try(monkeypatch: pytest.MonkeyPat
     # workers.jobs reads RQ (retries left) so that the fetch stage need not
     seen: list[bool] = []
     monkeypatch.setattr(jobs, "_ctx", object())
-    monkeypatch.setattr(jobs, "_process", lambda e, ctx, last_try: seen.append(last_try) or [])
+    monkeypatch.setattr(jobs, "handle_entry", lambda e, ctx, last_try: seen.append(last_try) or [])
     for job in (SimpleNamespace(retries_left=2), SimpleNamespace(retries_left=0), None):
         monkeypatch.setattr(jobs, "get_current_job", lambda job=job: job)
         jobs.process_entry(entry("http://news.test", "/a.html").to_dict())

@@ -23,8 +23,8 @@ from monitor.queue import ALERTS
 from monitor.settings import Settings, from_dict
 from monitor.store import KnownRecord, Store, digest
 from workers import check
-from workers.pipeline import Context, process_entry
-from workers.runtime import boot
+from workers.jobs import handle_entry as process_entry
+from workers.runtime import Context, boot
 from workers.text import Analyzer
 
 ROOT = Path(__file__).resolve().parents[2]
