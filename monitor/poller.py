@@ -284,7 +284,7 @@ class Poller:
                 self.store.seen.unmark(keys)
                 raise TransientError(f"enqueue failed: {type(e).__name__}: {e}", kind="enqueue") from e
             if learned:
-                self.store.count("entries_learned")
+                counts["entries_learned"] = counts.get("entries_learned", 0) + 1
             n += 1
         self._filtered[feed.url] = dropped
         return n

@@ -382,23 +382,25 @@ def test_304_poll_is_two_round_trips_per_feed_and_writes_only_what_changed(redis
         assert not any(redis_client.scan_iter("cw:lease:*"))
 
 
-def test_an_entry_in_the_storys_words_is_kept_without_a_keyword(redis_client) -> None:
-    """The watch's learned profile (monitor.profile) keeps an entry no keyword names; it travels marked."""
-    from monitor.poller import Poller
-    from monitor.settings import from_dict
-    from monitor.store import Store
-
-    settings = from_dict({"watches": [{"name": "w", "keywords": ["Belgorod*"]}],
-                          "feeds": [{"url": "https://feeds.example/rss"}]})
-    store = Store(redis_client)
-    queued: list[Entry] = []
-    poller = Poller(settings, store, queued.append, ident="t")
-    item = type("Item", (), {"title": "Partisan fighters claim a second raid", "summary": "The incursion went on.",
-                             "published": None})()
-    assert poller._watches_for(settings.feeds[0], item, 0.0, poller._learned_profiles()) == ((), (), "keywords")
-    store.known.add_profile("w", ["parti", "fight", "raid", "incur"])
-    poller._profiles_read = float("-inf")  # as after PROFILE_REFRESH seconds
-    assert poller._watches_for(settings.feeds[0], item, 0.0, poller._learned_profiles()) == (("w",), ("w",), None)
+def test_an_entry_in_the_storys_words_is_kept_without_a_keyword(redis_client: redis.Redis) -> None:
+    """The watch's learned profile (monitor.profile) keeps an entry no keyword names: polled, enqueued
+    marked as learned, counted; without the profile it is dropped."""
+    store, sink, clock = Store(redis_client), [], Clock()
+    with feed_server() as srv:
+        srv.docs["/world"] = rss(("g1", "https://news.test/a", "Partisan fighters claim a second raid", RECENT))
+        p = poller(make_settings(srv.base, [{"url": "/world", "name": "World"}]), store, sink, clock)
+        p.sync_feeds()
+        assert asyncio.run(poll_once(p)) == 0 and sink == []
+        store.known.add_profile("belgorod", ["parti", "fight", "raid", "incur"])
+        srv.docs["/world"] = rss(("g1", "https://news.test/a", "Partisan fighters claim a second raid", RECENT),
+                                 ("g2", "https://news.test/b", "Weather in Paris", RECENT))
+        clock.now += 61
+        p = poller(make_settings(srv.base, [{"url": "/world", "name": "World"}]), store, sink, clock)
+        assert asyncio.run(poll_once(p)) == 1
+        (e,) = sink
+        assert e.url == "https://news.test/a" and e.watches == ("belgorod",) and e.learned == ("belgorod",)
+        assert store.metrics.stats()["entries_learned"] == 1
+        assert store.feeds.state(make_settings(srv.base, [{"url": "/world"}]).feeds[0].url).get("errors") in (None, "0")
 
 
 # --------------------------------------------------------------------------- the watches' filters
