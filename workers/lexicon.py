@@ -2,8 +2,11 @@
 
 A news claim names who says it (a reporting verb, "according to") or when it happened (a weekday,
 a date, "yesterday", "this week"). Background ("Belgorod region borders Ukraine", "The Grad is a
-Soviet-era rocket launcher") does neither. These are ordinary words of each language, not words of
-any one story.
+Soviet-era rocket launcher") does neither. A month alone ("in June", "this month") dates background
+as readily as news, so a time of its own is one to the day, in every language alike. A sentence that
+presents its report as an earlier one ("officials had earlier confirmed", "ранее заявлял", "раніше
+повідомляла") recaps; it is news only with something the watch has never seen (``workers.claims``).
+These are ordinary words of each language, not words of any one story.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ _EN_TIME = (
     rf"(?i:on|late on|early on|by|since|until|from|last|this|next|that|before|after) {_WEEKDAY}|{_WEEKDAY}['’]s|"
     rf"{_WEEKDAY} (?i:morning|afternoon|evening|night)|"
     r"(?i:today|tonight|yesterday|overnight|"
-    r"this (?:morning|afternoon|evening|week|weekend|month)|last (?:night|week|weekend)|"
+    r"this (?:morning|afternoon|evening|week|weekend)|last (?:night|week|weekend)|"
     r"(?:earlier|later) (?:on|in|that|this|the same)|the same day|the next day|the day before|"
     r"(?:a|one|two|three|four|five|six|seven) (?:days?|hours?|weeks?) (?:earlier|later|ago))|"
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)(?!\s+\d{4})|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}(?!\d)|"
     r"\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 )
 # Habitual or generic statements are background even when they name a source or a time:
@@ -69,6 +72,23 @@ _EARLIER = {
                  r"минулого (?:місяця|року)|торік|рік тому|місяць тому", re.IGNORECASE),
 }
 _EARLIER["uk"] = _EARLIER["ru"]
+
+
+# Words that present a report as an earlier one, a recap of what was said before the news at hand
+# (not "earlier on Tuesday", "earlier this week": those date it, ``_EN_TIME``).
+_RECAP = {
+    "en": _words(r"earlier(?! (?:on|in|that|this|the same|today))|previously|had (?:already|also) (?:said|reported)",
+                 re.IGNORECASE),
+    "ru": _words(r"ранее|прежде|до этого|раніше|до того|перед тим", re.IGNORECASE),
+}
+_RECAP["uk"] = _RECAP["ru"]
+
+
+def recaps(sentence: str, lang: str) -> bool:
+    """Does the sentence present itself as an earlier report (and give no day of its own)?"""
+    if lang not in _RECAP:
+        return False
+    return bool(_RECAP[lang].search(sentence)) and not _ANCHORS[lang][1].search(sentence)
 
 
 def reported(sentence: str, lang: str) -> bool:

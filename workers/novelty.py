@@ -37,6 +37,7 @@ class Decision:
     similarity: float = 0.0
     nearest: str | None = None
     signals: dict[str, float] | None = None  # what the verdict weighed (``signals``)
+    brings: bool = False  # new for a figure or a name the watch has never seen (not for wording alone)
 
 
 @dataclass(frozen=True)
@@ -117,12 +118,12 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
 
     recorded = signals(terms, vector, knowledge, lang, source) if record else None
 
-    def verdict(new: bool, why: str) -> Decision:
-        return Decision(new, why, similarity, nearest, recorded)
+    def verdict(new: bool, why: str, brings: bool = False) -> Decision:
+        return Decision(new, why, similarity, nearest, recorded, brings)
 
     new_figures = knowledge.unknown_numbers(terms)
     if new_figures:
-        return verdict(True, f"new figure(s) {', '.join(sorted(new_figures))}")
+        return verdict(True, f"new figure(s) {', '.join(sorted(new_figures))}", brings=True)
     # names compare by spelling only within a language the watch reads (an inflected, transliterated
     # Кремля is not Kremlin); across languages, meaning and figures decide
     new_names = sorted(n for n in terms.names if n not in knowledge.df) if speaks else []
@@ -132,10 +133,11 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
                   for k, sim in knowledge.nearest_vectors(vector, lang) if k is not None]
     translated = any(k.lang != lang and sim >= bar for k, sim, bar, _ in candidates)
     if new_names and not translated:  # (a translation's names are spelt, and inflected, otherwise)
-        return verdict(True, f"names the watch has never seen: {', '.join(new_names)}")
+        return verdict(True, f"names the watch has never seen: {', '.join(new_names)}", brings=True)
     # with an encoder, shared words say "known" only where the meaning is close too ("Lukashenko said
-    # Prigozhin was in Belarus" shares most words with "Lukashenko has been president of Belarus")
-    agrees = sem is None or sem_sim >= about_bar
+    # Prigozhin was in Belarus" shares most words with "Lukashenko has been president of Belarus");
+    # in a language the encoder was not trained on, its meaning is no judge and words decide alone
+    agrees = sem is None or sem_sim >= about_bar or not knowledge.encoder.reads(lang)
     if speaks and lex_sim >= novelty.known_similarity and agrees:
         return verdict(False, f"a known sentence says it ({ev.described()})")
     for k, sim, bar, _ in candidates:

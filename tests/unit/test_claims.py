@@ -12,7 +12,7 @@ from monitor.settings import NoveltySettings
 from workers.attribution import attribution
 from workers.claims import Verdict, judge
 from workers.knowledge import Knowledge
-from workers.lexicon import reported
+from workers.lexicon import recaps, reported
 from workers.text import Analyzer
 
 KNOWN = [
@@ -54,7 +54,7 @@ def one(sentence: str, knowledge: Knowledge, analyzer: Analyzer, *, year: int | 
     "The town was shelled yesterday.",
     "The town was shelled overnight.",
     "The town was shelled on 22 May.",
-    "The town was shelled in early June.",
+    "The town was shelled on June 3.",
     "The town was shelled last night.",
     "Two days later the town was shelled again.",
     # relative times open sentences too
@@ -73,6 +73,10 @@ def test_reported_en(sentence: str) -> None:
     "The town was shelled in May 2023.",  # a month with a year is a dated reference, not the report's own time
     "The tuesday group met in the hall.",  # weekdays and months count only capitalised
     "Officials may hold talks about the border.",
+    # a month alone dates background as readily as news ("the counteroffensive began in June"): a
+    # time of its own is one to the day, as in Russian and Ukrainian
+    "Ukraine launched its counteroffensive in the south in June.",
+    "Kyiv stepped up offensive operations in the east this month.",
 ])
 def test_background_en_is_not_reported(sentence: str) -> None:
     assert not reported(sentence, "en")
@@ -102,6 +106,27 @@ def test_reported_uk_uses_the_shared_vocabulary() -> None:
     assert reported("Губернатор повідомив, що місто обстріляли.", "uk")
     assert reported("Місто обстріляли вчора.", "uk")
     assert not reported("Шебекіне розташоване біля кордону з Україною.", "uk")
+
+
+@pytest.mark.parametrize(("sentence", "lang"), [
+    ("Officials had earlier confirmed that the area was under a counter-terrorism regime.", "en"),
+    ("The group had previously claimed control of two villages.", "en"),
+    ("Ранее РДК заявлял, что участвовал в рейде.", "ru"),
+    ("Про запровадження режиму раніше повідомляла місцева влада.", "uk"),
+])
+def test_recaps(sentence: str, lang: str) -> None:
+    assert recaps(sentence, lang)
+
+
+@pytest.mark.parametrize(("sentence", "lang"), [
+    ("Earlier on Tuesday the governor said the town was shelled.", "en"),  # dated: the day's own news
+    ("Earlier this week the governor said the town was shelled.", "en"),
+    ("The governor said on Tuesday that the town was shelled.", "en"),
+    ("Ранее во вторник губернатор заявил, что город обстреляли.", "ru"),
+    ("Die Stadt wurde früher beschossen.", "de"),  # no vocabulary: no recap
+])
+def test_not_recaps(sentence: str, lang: str) -> None:
+    assert not recaps(sentence, lang)
 
 
 def test_reported_unknown_language_lets_everything_through() -> None:
@@ -263,6 +288,20 @@ def test_background_with_only_earlier_years(knowledge: Knowledge, analyzer: Anal
     # new figure, so against the sentence above it is known)
     v = one("The region was shelled in 2022 and again in 2023, the governor said.", knowledge, analyzer)
     assert v.verdict == "known" and "says it" in v.reason
+
+
+def test_a_recap_is_news_only_with_a_name_or_figure_the_watch_lacks(knowledge: Knowledge,
+                                                                       analyzer: Analyzer) -> None:
+    v = one("Officials had earlier confirmed that a power station in Grayvoron was damaged by shelling.",
+            knowledge, analyzer)
+    assert v.verdict == "background" and "recaps an earlier report" in v.reason
+    # without the recap, such a report is a claim, and new
+    v = one("Officials confirmed that a school in Grayvoron was hit by rockets.", knowledge, analyzer)
+    assert v.verdict == "new"
+    # a recap with a figure the watch has never seen is news all the same
+    v = one("Officials had earlier confirmed that 14 houses in Grayvoron were damaged by shelling.",
+            knowledge, analyzer)
+    assert v.verdict == "new" and "14" in v.reason
 
 
 def test_background_without_source_or_time(knowledge: Knowledge, analyzer: Analyzer) -> None:

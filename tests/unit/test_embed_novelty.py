@@ -82,3 +82,43 @@ def test_profile_stems_meet_inflected_forms() -> None:
     assert not admits("anything", set())
     assert stems("Fighters' RAID") == {"fight", "raid"}
 
+
+
+class _Untrained:
+    """An encoder for the protocol whose cosine says nothing: every text gets a vector of its own,
+    orthogonal to every other (as a language it was never trained on fares, at worst)."""
+
+    name = "untrained"
+    dim = 64
+    calibration = embed.UniversalSentenceEncoder.calibration
+
+    def __init__(self, reads: set[str]) -> None:
+        self._reads = reads
+        self._seen: dict[str, int] = {}
+
+    def reads(self, lang: str) -> bool:
+        return lang in self._reads
+
+    def encode(self, texts: list[str]):
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i, self._seen.setdefault(t, len(self._seen) % self.dim)] = 1.0
+        return out
+
+
+def test_words_decide_alone_in_a_language_the_encoder_was_not_trained_on(analyzer: Analyzer) -> None:
+    seed = ["Губернатор Вячеслав Гладков повідомив у понеділок, що бійці РДК увійшли до села Козинка.",
+            "Речник Кремля Дмитро Пєсков заявив, що диверсантів витіснять з області.",
+            "Міністерство оборони Росії заявило у вівторок, що знищило чотири бронемашини."]
+    claim = "Бійці РДК увійшли до села Козинка, повідомив губернатор Вячеслав Гладков."
+    for reads, new in (({"uk"}, True), (set(), False)):
+        enc = _Untrained(reads)
+        k = Knowledge("w", analyzer, enc)
+        for s in seed:
+            k.add(s, "uk", "seed:s.txt", "seed", vector=enc.encode([s])[0])
+        d = decide(k.normalise(analyzer.terms(claim, "uk")), enc.encode([claim])[0], k, NoveltySettings(), "uk",
+                   "https://news.example/a")
+        # trusted, a cosine of 0 vetoes the shared words; untrained, the words say it is known
+        assert d.new is new, (reads, d.why)
