@@ -75,7 +75,8 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
 
     ``terms`` and ``vectors`` (one per sentence) may be computed beforehand, outside the watch's lock.
     """
-    heads = [analyzer.terms(title, lang)] if title else []  # the headline sums up the body
+    # the headline sums up the body; its terms spelt as the sentences' are (``normalise``)
+    heads = [knowledge.normalise(analyzer.terms(title, lang))] if title else []
     raw = terms if terms is not None else [analyzer.terms(strip_dateline(s), lang) for s in sentences]
     if vectors is None and knowledge.encoder is not None:
         wanted = candidates(sentences, raw, lang, title, analyzer, novelty, article_year)
