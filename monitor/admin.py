@@ -17,7 +17,7 @@ import redis
 
 from monitor.broker import EmbeddedRedis, connect
 from monitor.errors import ConfigError
-from monitor.models import Alert
+from monitor.models import message_from_dict
 from monitor.queue import enqueue_delivery, queues
 from monitor.settings import Settings
 from monitor.status import collect
@@ -89,7 +89,7 @@ def alerts_retry(settings: Settings, url: str | None, selector: str | None, aler
         resent = 0
         for name in names:
             for letter in store.deliveries.take_dead_letters(name, alert_id):
-                alert = Alert.from_dict(letter["alert"])
+                alert = message_from_dict(letter["alert"])
                 store.deliveries.clear(alert.id, name)
                 enqueue_delivery(alerts_q, alert, name, generation=generation)
                 resent += 1

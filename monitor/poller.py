@@ -52,8 +52,10 @@ _DROPPED = {"keywords": "no watch's keywords or learned profile match", "max_age
 
 class Poller:
     def __init__(self, settings: Settings, store: Store, enqueue: Callable[[Entry], None], *, ident: str,
-                 client: AsyncClient | None = None, clock: Callable[[], float] = time.time):
+                 client: AsyncClient | None = None, clock: Callable[[], float] = time.time,
+                 digests: Callable[[float], object] | None = None):
         self.settings, self.store, self.enqueue, self.ident, self.clock = settings, store, enqueue, ident, clock
+        self.digests = digests  # called every turn of the loop: closes digest periods (monitor.digests)
         self._client, self._own_client = client, client is None
         self._feeds = {f.url: f for f in settings.feeds}
         self._queries = {w.name: watch_query(w) for w in settings.watches}
@@ -121,6 +123,8 @@ class Poller:
                         if url in self._feeds and url not in inflight:
                             inflight[url] = asyncio.create_task(one(self._feeds[url]), name=f"poll {url}")
                     upcoming = self.store.feeds.next_due()
+                    if self.digests is not None:  # after the feeds: a digest's trouble never holds a poll back
+                        self.digests(self.clock())
                     if redis_down_since is not None:
                         log.info("poller %s: Redis is back after %.0f s", self.ident, self.clock() - redis_down_since)
                         redis_down_since = None

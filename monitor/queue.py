@@ -7,7 +7,7 @@ from datetime import timedelta
 import redis
 from rq import Queue, Retry
 
-from monitor.models import Alert, Entry
+from monitor.models import Entry, Message
 from monitor.store import digest
 
 ENTRIES = "claimwatch-entries"
@@ -49,7 +49,7 @@ def delivery_job_id(alert_id: str, sink: str, attempt: int = 0, generation: int 
 
 def enqueue_delivery(
     queue: Queue,
-    alert: Alert,
+    alert: Message,
     sink: str,
     attempt: int = 0,
     delay: float = 0.0,
@@ -57,8 +57,9 @@ def enqueue_delivery(
     generation: int = 0,
     hops: int = 0,
 ) -> None:
-    """One RQ job delivering ``alert`` to ``sink`` (``workers.jobs.deliver_alert``), now or after ``delay``
-    seconds (retries, rate-limited sends: the worker never sleeps). Immediate enqueues are idempotent."""
+    """One RQ job delivering ``alert`` (or a digest) to ``sink`` (``workers.jobs.deliver_alert``), now or
+    after ``delay`` seconds (retries, rate-limited sends: the worker never sleeps).
+    Immediate enqueues are idempotent."""
     job_id = delivery_job_id(alert.id, sink, attempt, generation, hops)
     kwargs = dict(job_id=job_id, job_timeout=60, result_ttl=RESULT_TTL, failure_ttl=7 * 86400)
     args: tuple = (alert.to_dict(), sink, attempt)

@@ -50,9 +50,10 @@ from monitor.broker import (
     release_scheduler_locks,
     worker_prefix,
 )
+from monitor.digests import Flusher
 from monitor.health import serve
 from monitor.poller import Poller
-from monitor.queue import enqueue_entry, queues
+from monitor.queue import enqueue_delivery, enqueue_entry, queues
 from monitor.settings import Settings
 from monitor.store import Store
 
@@ -89,9 +90,15 @@ async def _poll_until_stopped(poller: Poller, on_stop: Callable[[], None] | None
 def run_poller(settings: Settings, redis_url: str) -> None:
     connection = connect(redis_url)
     store = Store(connection)
-    entries = queues(connection)[1]
-    poller = Poller(settings, store, lambda e: enqueue_entry(entries, e), ident=_ident("poller"))
-    asyncio.run(_poll_until_stopped(poller))
+    asyncio.run(_poll_until_stopped(make_poller(settings, store, connection)))
+
+
+def make_poller(settings: Settings, store: Store, connection: redis.Redis) -> Poller:
+    """The poller, enqueueing entries, and closing digest periods as its loop turns (``monitor.digests``)."""
+    alerts, entries = queues(connection)
+    ident = _ident("poller")
+    flusher = Flusher(settings, store, lambda d, sink: enqueue_delivery(alerts, d, sink), ident=ident)
+    return Poller(settings, store, lambda e: enqueue_entry(entries, e), ident=ident, digests=flusher)
 
 
 class Supervisor:
@@ -282,8 +289,7 @@ def run(settings: Settings, configs: Sequence[Path], worker_command: Sequence[st
         if settings.service.http_port:
             server = serve(settings.service.http_host, settings.service.http_port, store, connection,
                            extra=supervisor.status)
-        entries = queues(connection)[1]
-        poller = Poller(settings, store, lambda e: enqueue_entry(entries, e), ident=_ident("poller"))
+        poller = make_poller(settings, store, connection)
 
         def on_stop() -> None:
             deadline[0] = time.monotonic() + STOP_BUDGET

@@ -37,6 +37,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.cadence import Cadence, ScheduleError
 from monitor.errors import ConfigError
 from monitor.filters import compile_expression
 
@@ -172,7 +173,7 @@ class FeedSettings(_Strict):
 
 
 TELEGRAM_API = "https://api.telegram.org"
-_URL_SINKS = ("webhook", "slack", "mattermost", "discord", "teams")
+_URL_SINKS = ("webhook", "slack", "mattermost", "discord", "teams", "apprise")
 # Messages per second each type sends by default, per target (a webhook URL, a Telegram chat):
 # Slack incoming webhooks ~1/s; Telegram 1/s per chat; Teams Workflows ~4/s; Discord 30/min per channel.
 DEFAULT_RATES: dict[str, float] = {"slack": 1.0, "mattermost": 1.0, "discord": 0.5, "teams": 4.0, "telegram": 1.0}
@@ -185,7 +186,7 @@ class AlertSettings(_Strict):
     ``"${VAR:-}"`` left unset gives, disables the entry; a key that is absent where the type needs
     it is an error."""
 
-    type: Literal["webhook", "console", "slack", "mattermost", "discord", "teams", "telegram"]
+    type: Literal["webhook", "console", "slack", "mattermost", "discord", "teams", "telegram", "apprise"]
     url: str | None = Field(None, validate_default=True)
     secret: str | None = None
     token: str | None = Field(None, validate_default=True)
@@ -194,6 +195,11 @@ class AlertSettings(_Strict):
     watches: list[str] | None = None
     timeout: float = Field(10.0, gt=0)
     rate: float | None = Field(None, ge=0, description="messages per second to this target; 0 = no limit")
+    mode: Literal["each", "digest"] = Field("each", description="each: one message per alert; digest: one per period")
+    every: str | None = Field(None, description="digest period, a duration: 1h, 15m, 1d")
+    at: str | list[str] | None = Field(None, description="digest times: HH:MM, a list of them, or a cron expression")
+    timezone: str = Field("UTC", description="the zone of `at` times and of a digest's days")
+    min_claims: int = Field(1, ge=1, description="fewer claims: no message (a digest's wait for the next period)")
 
     @field_validator("url")
     @classmethod
@@ -203,6 +209,8 @@ class AlertSettings(_Strict):
             raise ValueError(f"required for a {kind} sink")
         if kind not in _URL_SINKS and v is not None:
             raise ValueError(f"not used by a {kind} sink")
+        if kind == "apprise":  # Apprise URLs (json://, mailto://, tgram://...), one or more: Apprise checks them
+            return v
         return _http_url(v) if v else v
 
     @field_validator("token")
@@ -240,7 +248,19 @@ class AlertSettings(_Strict):
     def _secret_only_for_webhooks(self) -> AlertSettings:
         if self.secret and self.type != "webhook":
             raise ValueError(f"secret: not used by a {self.type} sink")
+        if self.mode == "digest":
+            self.cadence  # noqa: B018  (raises the schedule's error)
+        elif self.every is not None or self.at is not None:
+            raise ValueError(f"{'every' if self.every is not None else 'at'}: only for mode = \"digest\"")
         return self
+
+    @property
+    def cadence(self) -> Cadence:
+        """When a digest sink sends (``monitor.cadence``)."""
+        try:
+            return Cadence.parse(every=self.every, at=self.at, timezone=self.timezone)
+        except ScheduleError as e:
+            raise ValueError(f"{e.key}: {e}") from None
 
     @property
     def enabled(self) -> bool:

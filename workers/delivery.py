@@ -1,4 +1,4 @@
-"""Deliver one alert to one sink: at least once, never twice once it is known to be sent.
+"""Deliver one alert (or digest) to one sink: at least once, never twice once it is known to be sent.
 
 The delivery job (``workers.jobs.deliver_alert``) first asks ``slot_wait()`` whether the sink's rate
 limit (shared by every worker through Redis) lets it send now; if not it re-enqueues itself for its
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import httpx
 
 from monitor.errors import ClaimwatchError, PermanentError, TransientError
-from monitor.models import Alert
+from monitor.models import Message
 from monitor.store import Store
 from workers.sinks.base import Sink, rate_of
 
@@ -31,7 +31,7 @@ MAX_RETRY_AFTER: float = 3600.0  # a server's Retry-After is honoured up to an h
 _MESSAGE_MAX = 200
 
 
-def deliver(alert: Alert, sink: Sink, store: Store, client: httpx.Client) -> bool:
+def deliver(alert: Message, sink: Sink, store: Store, client: httpx.Client) -> bool:
     """Send ``alert`` through ``sink`` unless it was already sent; True when this call sent it.
 
     Errors (``TransientError``, ``PermanentError``) are counted and propagate to the caller.
@@ -51,7 +51,7 @@ def deliver(alert: Alert, sink: Sink, store: Store, client: httpx.Client) -> boo
     return True
 
 
-def slot_wait(alert: Alert, sink: Sink, store: Store, *, reserved: bool = False) -> float:
+def slot_wait(alert: Message, sink: Sink, store: Store, *, reserved: bool = False) -> float:
     """Seconds this delivery must wait for the sink's rate limit (0: send now). A positive answer
     reserves a slot: the caller re-enqueues itself for then with ``reserved=True``."""
     key, interval = rate_of(sink)
@@ -91,7 +91,7 @@ def _describe(error: Exception) -> tuple[str, str]:
     return "error", type(error).__name__
 
 
-def give_up(alert: Alert, sink: Sink, store: Store, error: Exception, attempts: int) -> None:
+def give_up(alert: Message, sink: Sink, store: Store, error: Exception, attempts: int) -> None:
     """Record that ``alert`` will not reach ``sink``: its delivery status and a dead letter."""
     kind, message = _describe(error)
     store.deliveries.set_status(alert.id, sink.name, f"failed: {kind}")

@@ -12,8 +12,9 @@ from typing import Any
 
 from rq import get_current_job
 
+from monitor.digests import digest_sinks
 from monitor.errors import PermanentError, TransientError
-from monitor.models import Alert, Entry
+from monitor.models import Alert, Entry, message_from_dict
 from monitor.queue import enqueue_delivery
 from workers import delivery, pipeline
 from workers.runtime import Context
@@ -53,16 +54,29 @@ def handle_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> list[p
 
 
 def enqueue_deliveries(alert: Alert, ctx: Context) -> None:
+    """One delivery job per sink in "each" mode (with at least its ``min_claims``); a digest sink holds
+    the alert for its next digest instead (``monitor.digests``: the poller forms and enqueues it)."""
+    digests = {s.name for s in digest_sinks(ctx.settings)}
     for sink in sinks_for(ctx.sinks, alert.watch):
-        if ctx.alerts_queue is not None and not ctx.store.deliveries.sent(alert.id, sink.name):
+        if sink.name in digests:
+            if ctx.store.digests.buffer(sink.name, alert.to_dict()):
+                log.info("alert %s held for sink %s's next digest", alert.id, sink.name)
+        elif len(alert.claims) < _min_claims(ctx, sink.name):
+            continue
+        elif ctx.alerts_queue is not None and not ctx.store.deliveries.sent(alert.id, sink.name):
             enqueue_delivery(ctx.alerts_queue, alert, sink.name)
 
 
+def _min_claims(ctx: Context, sink_name: str) -> int:
+    index = int(sink_name.partition(":")[0])
+    return ctx.settings.alerts[index].min_claims if index < len(ctx.settings.alerts) else 1
+
+
 def deliver_alert(alert: dict[str, Any], sink_name: str, attempt: int = 0, generation: int = 0, hops: int = 0) -> str:
-    """One alert to one sink. ``attempt`` counts failed sends; ``generation`` is set by a manual resend;
+    """One alert (or digest) to one sink. ``attempt`` counts failed sends; ``generation`` is set by a manual resend;
     ``hops`` > 0 means the rate limiter deferred this send and it holds a slot."""
     ctx = context()
-    a = Alert.from_dict(alert)
+    a = message_from_dict(alert)
     sink = next((s for s in ctx.sinks if s.name == sink_name), None)
     if sink is None:
         log.warning("alert %s: sink %s is no longer configured; dropped", a.id, sink_name)

@@ -10,6 +10,7 @@ part of the state it touches and where its code is::
     store.known       known.KnownSentences         known sentences (``KnownRecord``), seed files, novelty lock
     store.alerts      alerts.Alerts                saved alerts, the alert log
     store.deliveries  deliveries.Deliveries        delivery status per sink, dead letters
+    store.digests     digests.Digests              digest sinks' buffers, formed digests, their leases
     store.rates       rates.RateLimits             chat targets' send slots
     store.metrics     metrics.Metrics              counters, latencies, heartbeats
 
@@ -26,6 +27,7 @@ from monitor.store.alerts import Alerts
 from monitor.store.articles import Articles
 from monitor.store.dedup import Dedup
 from monitor.store.deliveries import Deliveries
+from monitor.store.digests import Digests
 from monitor.store.feeds import Feeds
 from monitor.store.hashing import digest
 from monitor.store.known import KnownSentences
@@ -49,11 +51,12 @@ class Store:
         self.known = KnownSentences(client)
         self.alerts = Alerts(client)
         self.deliveries = Deliveries(client)
+        self.digests = Digests(client)
         self.rates = RateLimits(client)
         self.metrics = Metrics(client)
 
     def clear_leases(self) -> int:
-        """Drop every feed lease and novelty lock; how many there were. For the start of a service
+        """Drop every feed lease, digest lease and novelty lock; how many there were. For the start of a service
         that owns its Redis: nobody else can hold one, and one held by a process killed meanwhile
         would block the others until it expired."""
-        return self.feeds.clear_leases() + self.known.clear_locks()
+        return self.feeds.clear_leases() + self.digests.clear_leases() + self.known.clear_locks()

@@ -25,6 +25,13 @@ sentences; tests/integration/test_store_layout.py pins it).
     cw:alert:{alert_id}       string  the alert as JSON (30 d)                     alerts
     cw:delivery:{alert_id}    hash    sink -> "sent" | "failed: kind"              deliveries
     cw:dead                   list    deliveries that failed for good              deliveries
+    cw:digest:{sink}:{watch}:buffer  hash  alert id -> alert, awaiting the digest  digests
+    cw:digest:{sink}:{watch}:claims  string  claims in the buffer                   digests
+    cw:digest:{sink}:{watch}:period  string  the last period boundary handled       digests
+    cw:digest:{sink}:{watch}:since   string  the end of the last digest formed      digests
+    cw:digest:batch:{digest_id}  hash  a formed digest's alerts, until enqueued     digests
+    cw:digests:pending        hash    digest id -> sink, watch, since, until       digests
+    cw:digest:lease:{digest_id}  string  the poller enqueueing a formed digest      digests
     cw:rate:{target}          string  a chat target's next free send slot          rates
     cw:rate:{target}:block    string  no send to it before this (a 429)            rates
     cw:stats                  hash    counters                                     metrics
@@ -149,6 +156,32 @@ def delivery(alert_id: str) -> str:
 
 DEAD = PREFIX + "dead"
 """list: JSON deliveries that failed for good (``claimwatch alerts retry`` resends them)."""
+
+
+def digest_state(sink: str, watch: str, part: str) -> str:
+    """A digest sink's state for one watch (``digests``): ``buffer`` (hash: alert id -> the alert as JSON,
+    the alerts awaiting the next digest), ``claims`` (string: how many claims they hold), ``period``
+    (string: the last period boundary a poller handled, unix s), ``since`` (string: the end of the last
+    digest formed, unix s)."""
+    return f"{PREFIX}digest:{sink}:{watch}:{part}"
+
+
+def digest_batch(digest_id: str) -> str:
+    """hash: a formed digest's alerts (alert id -> JSON), from the flush until its delivery is enqueued."""
+    return f"{PREFIX}digest:batch:{digest_id}"
+
+
+DIGESTS_PENDING = PREFIX + "digests:pending"
+"""hash: digest id -> JSON {sink, watch, since, until} of each formed digest not yet enqueued."""
+
+
+def digest_lease(digest_id: str) -> str:
+    """string: the poller enqueueing a formed digest (SET NX PX): one enqueue at a time."""
+    return f"{PREFIX}digest:lease:{digest_id}"
+
+
+DIGEST_LEASES = PREFIX + "digest:lease:*"
+"""Pattern of every digest lease."""
 
 
 def rate(target: str) -> str:

@@ -17,11 +17,11 @@ from typing import Protocol, TextIO
 import httpx
 
 from monitor.errors import ClaimwatchError, ConfigError
-from monitor.models import Alert, Claim, Known
-from workers.sinks import console, discord, slack, teams, telegram, webhook  # noqa: F401  (each registers)
+from monitor.models import Alert, Claim, Digest, Known, Message, items_of
+from workers.sinks import apprise_sink, console, discord, slack, teams, telegram, webhook  # noqa: F401  (each registers)
 from workers.sinks.base import SINK_TYPES, Options, Sink, post
 
-__all__ = ["Sink", "build_sinks", "sinks_for", "post", "matches", "sample_alert", "send_sample"]
+__all__ = ["Sink", "build_sinks", "sinks_for", "post", "matches", "sample_alert", "sample_digest", "send_sample"]
 
 
 class AlertEntry(Options, Protocol):
@@ -31,6 +31,10 @@ class AlertEntry(Options, Protocol):
     def type(self) -> str: ...
     @property
     def enabled(self) -> bool: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
 
 
 def build_sinks(alerts: Sequence[AlertEntry], *, stream: TextIO | None = None) -> list[Sink]:
@@ -78,6 +82,12 @@ def sample_alert(watch: str) -> Alert:
     )
 
 
+def sample_digest(alert: Alert, timezone: str = "UTC") -> Digest:
+    """The digest `claimwatch test-alert` sends to a digest sink: the sample alert's claims."""
+    return Digest(f"test-digest-{alert.id.removeprefix('test-')}", alert.watch, None, alert.detected_at,
+                  tuple(items_of(alert)), timezone=timezone)
+
+
 def send_sample(alerts: Sequence[AlertEntry], default_watch: str, selector: str | None, client: httpx.Client,
                 out: TextIO) -> int:
     """`claimwatch test-alert [SINK]`: send ``sample_alert`` to each configured sink (or the ones
@@ -88,7 +98,10 @@ def send_sample(alerts: Sequence[AlertEntry], default_watch: str, selector: str 
         raise ConfigError(f"alerts: no enabled sink matches {selector!r}" if selector else "alerts: no enabled sink")
     failed = 0
     for sink in sinks:
-        alert = sample_alert((sink.watches or (default_watch,))[0])
+        alert: Message = sample_alert((sink.watches or (default_watch,))[0])
+        entry = alerts[int(sink.name.partition(":")[0])]
+        if entry.mode == "digest":
+            alert = sample_digest(alert, entry.timezone)
         try:
             sink.send(alert, client)
         except ClaimwatchError as e:  # our messages never quote URLs or tokens

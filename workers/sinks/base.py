@@ -28,7 +28,7 @@ from typing import Any, Protocol, TextIO, TypeVar, runtime_checkable
 import httpx
 
 from monitor import http
-from monitor.models import Alert
+from monitor.models import Message
 
 
 @runtime_checkable
@@ -36,11 +36,11 @@ class Sink(Protocol):
     name: str  # unique per configured sink: f"{index}:{type}", e.g. "0:webhook"
     watches: tuple[str, ...] | None  # the watches whose alerts it takes; None: every watch
 
-    def render(self, alert: Alert) -> Any:
+    def render(self, alert: Message) -> Any:
         """The channel's payload for ``alert``: pure, no I/O."""
         ...
 
-    def send(self, alert: Alert, client: httpx.Client) -> None:
+    def send(self, alert: Message, client: httpx.Client) -> None:
         """Deliver ``alert``; raises ``TransientError`` / ``PermanentError``."""
         ...
 
@@ -135,10 +135,10 @@ class JsonSink:
     def label(self) -> str:
         return label_of(self.name)
 
-    def render(self, alert: Alert) -> Any:
+    def render(self, alert: Message) -> Any:
         raise NotImplementedError
 
-    def send(self, alert: Alert, client: httpx.Client) -> None:
+    def send(self, alert: Message, client: httpx.Client) -> None:
         body = json.dumps(self.render(alert), ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8"}
         post(client, self._url, body, headers, timeout=self._timeout, label=self.label)

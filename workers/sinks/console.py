@@ -13,55 +13,18 @@ terminal nor fake extra lines.
 
 from __future__ import annotations
 
-import re
 import sys
-from datetime import UTC, datetime
 from typing import TextIO
 
 import httpx
 
-from monitor.models import Alert, Claim
+from monitor.models import Alert, Claim, Digest, Message
+from workers.sinks import fmt_digest
 from workers.sinks.base import Options, Sink, register, watches_of
+from workers.sinks.plain import clean, shorten, when
 
-_ESCAPES = re.compile(
-    r"""
-      \x1b\[[0-?]*[ -/]*[@-~]                 # CSI: colours, cursor moves, erase
-    | \x9b[0-?]*[ -/]*[@-~]                   # 8-bit CSI
-    | \x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?   # OSC (titles, hyperlinks), DCS, SOS, PM, APC
-    | \x1b[ -/]*[0-~]                         # other ESC sequences (charset switches, resets)
-    """,
-    re.VERBOSE,
-)
-# C0 and C1 controls, DEL, bidi embeddings/overrides/isolates and marks.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SPACES = re.compile(r"\s+")
+__all__ = ["ConsoleSink", "clean", "render_digest_text", "render_text", "shorten", "when"]
 _NEAREST_MAX = 100
-
-
-def clean(text: str | None) -> str:
-    """``text`` safe for a terminal, on one line."""
-    if not text:
-        return ""
-    text = _ESCAPES.sub("", text)
-    text = _CONTROLS.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def when(value: str | None) -> str:
-    """An ISO 8601 time as ``2023-05-23 10:00 UTC`` (naive times are taken as UTC)."""
-    if not value:
-        return ""
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        return clean(value)
-    t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-    return t.strftime("%Y-%m-%d %H:%M UTC")
-
 
 def _claim_lines(claim: Claim) -> list[str]:
     line = f"  • {clean(claim.text)}"
@@ -87,6 +50,18 @@ def render_text(alert: Alert) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_digest_text(d: Digest) -> str:
+    """A digest as lines of text ending with a newline. Pure."""
+    p = fmt_digest.parts(d)
+
+    def item(i: fmt_digest.ItemPart) -> str:
+        line = f"  • {i.text}" + (f" — {i.attribution}" if i.attribution else "")
+        return "\n".join([line, "      first: " + " · ".join(x for x in (i.title, i.byline) if x), f"      {i.url}"])
+
+    lines = [f"[{p.watch}] digest · {p.summary}", *fmt_digest.entries(p, lambda day: f"  {day}\n", item)]
+    return "\n".join([*lines, f"  {p.footer}"]) + "\n"
+
+
 @register
 class ConsoleSink:
     """Writes each alert to ``stream`` (``sys.stdout`` as it is at send time when not given)."""
@@ -104,10 +79,10 @@ class ConsoleSink:
     def __repr__(self) -> str:
         return f"ConsoleSink(name={self.name!r})"
 
-    def render(self, alert: Alert) -> str:
-        return render_text(alert)
+    def render(self, alert: Message) -> str:
+        return render_digest_text(alert) if isinstance(alert, Digest) else render_text(alert)
 
-    def send(self, alert: Alert, client: httpx.Client) -> None:
+    def send(self, alert: Message, client: httpx.Client) -> None:
         stream = self._stream if self._stream is not None else sys.stdout
         stream.write(self.render(alert) + "\n")
         stream.flush()

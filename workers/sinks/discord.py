@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from monitor.models import Alert
-from workers.sinks import fmt
+from monitor.models import Alert, Digest, Message
+from workers.sinks import fmt, fmt_digest
 from workers.sinks.base import JsonSink, register
 
 TITLE_MAX = 256
@@ -60,9 +60,27 @@ def render(alert: Alert) -> dict[str, Any]:
     return {"allowed_mentions": {"parse": []}, "embeds": [embed]}
 
 
+def _item(i: fmt_digest.ItemPart) -> str:
+    line = f"• {esc(i.text)}" + (f" — {esc(i.attribution)}" if i.attribution else "")
+    url = fmt.link_target(i.url)
+    title = f"[{esc(i.title)}]({url.replace(')', '%29')})" if url else esc(i.title)
+    return f"{line}\n> first: {title}" + (f" · *{esc(i.byline)}*" if i.byline else "") + "\n"
+
+
+def render_digest(d: Digest) -> dict[str, Any]:
+    p = fmt_digest.parts(d)
+    title, author, footer = (fmt.shorten(x, m) for x, m in ((p.summary, TITLE_MAX), (p.header, AUTHOR_MAX),
+                                                            (p.footer, FOOTER_MAX)))
+    budget = min(DESCRIPTION_MAX, EMBED_TOTAL - len(title) - len(author) - len(footer) - 100)
+    kept, tail = fmt.fit(fmt_digest.entries(p, lambda day: f"**{esc(day)}**\n", _item), budget - 1)
+    embed = {"author": {"name": author}, "title": title, "description": "\n".join(kept) + (f"\n{tail}" if tail else ""),
+             "color": COLOR, "footer": {"text": footer}}
+    return {"allowed_mentions": {"parse": []}, "embeds": [embed]}
+
+
 @register
 class DiscordSink(JsonSink):
     kind = "discord"
 
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return render(alert)
+    def render(self, alert: Message) -> dict[str, Any]:
+        return render_digest(alert) if isinstance(alert, Digest) else render(alert)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from monitor.models import Alert, Claim
-from workers.sinks.console import clean, shorten, when
+from workers.sinks.plain import clean, shorten, when
 
 CLAIM_MAX = 700  # characters of one claim shown in chat; longer ones end with "…"
 ATTRIBUTION_MAX = 120

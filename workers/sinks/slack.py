@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from monitor.models import Alert
-from workers.sinks import fmt
+from monitor.models import Alert, Digest, Message
+from workers.sinks import fmt, fmt_digest
 from workers.sinks.base import JsonSink, register
 
 SECTION_MAX = 3000
@@ -65,6 +65,28 @@ def render_slack(alert: Alert) -> dict[str, Any]:
             "unfurl_links": False, "unfurl_media": False}
 
 
+def _item_mrkdwn(i: fmt_digest.ItemPart) -> str:
+    line = f"• {esc(i.text)}" + (f" — {esc(i.attribution)}" if i.attribution else "")
+    url = fmt.link_target(i.url)
+    title = f"<{_url(url)}|{esc(i.title)}>" if url else esc(i.title)
+    return f"{line}\n      first: {title}" + (f" · {esc(i.byline)}" if i.byline else "")
+
+
+def render_slack_digest(d: Digest) -> dict[str, Any]:
+    p = fmt_digest.parts(d)
+    items = fmt_digest.entries(p, lambda day: f"*{esc(day)}*\n", _item_mrkdwn)
+    kept, tail = fmt.fit(items, SLACK_BUDGET, max_items=MAX_BLOCKS - 3)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": fmt.shorten(p.header, HEADER_MAX), "emoji": False}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": esc(p.summary), "verbatim": True}]},
+    ]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": c, "verbatim": True}} for c in kept]
+    footer = " · ".join(x for x in (tail, p.footer) if x)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": esc(footer), "verbatim": True}]})
+    return {"text": esc(fmt.shorten(f"[{p.watch}] digest: {p.summary}", SECTION_MAX)), "blocks": blocks,
+            "unfurl_links": False, "unfurl_media": False}
+
+
 # --------------------------------------------------------------------------- Mattermost
 
 _MD_SPECIAL = re.compile(r"([\\`*_~\[\]|#])")  # what can format or link mid-line
@@ -103,17 +125,33 @@ def render_mattermost(alert: Alert) -> dict[str, Any]:
     return {"text": "\n".join(lines)[:MATTERMOST_MAX]}
 
 
+def _item_md(i: fmt_digest.ItemPart) -> str:
+    line = f"- {md(i.text)}" + (f" — {md(i.attribution)}" if i.attribution else "")
+    url = fmt.link_target(i.url)
+    title = f"[{md(i.title)}]({_md_url(url)})" if url else md(i.title)
+    return f"{line}\n  first: {title}" + (f" · _{md(i.byline)}_" if i.byline else "") + "\n"
+
+
+def render_mattermost_digest(d: Digest) -> dict[str, Any]:
+    p = fmt_digest.parts(d)
+    lines = [f"#### {md(p.header)}", f"_{md(p.summary)}_", ""]
+    kept, tail = fmt.fit(fmt_digest.entries(p, lambda day: f"**{md(day)}**\n", _item_md), MATTERMOST_BUDGET)
+    lines += kept
+    lines.append(f"_{md(' · '.join(x for x in (tail, p.footer) if x))}_")
+    return {"text": "\n".join(lines)[:MATTERMOST_MAX]}
+
+
 @register
 class SlackSink(JsonSink):
     kind = "slack"
 
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return render_slack(alert)
+    def render(self, alert: Message) -> dict[str, Any]:
+        return render_slack_digest(alert) if isinstance(alert, Digest) else render_slack(alert)
 
 
 @register
 class MattermostSink(JsonSink):
     kind = "mattermost"
 
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return render_mattermost(alert)
+    def render(self, alert: Message) -> dict[str, Any]:
+        return render_mattermost_digest(alert) if isinstance(alert, Digest) else render_mattermost(alert)

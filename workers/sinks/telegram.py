@@ -19,8 +19,8 @@ import html
 import re
 from typing import Any, TextIO
 
-from monitor.models import Alert
-from workers.sinks import fmt
+from monitor.models import Alert, Digest, Message
+from workers.sinks import fmt, fmt_digest
 from workers.sinks.base import JsonSink, Options, Sink, register, target_key, watches_of
 
 TEXT_MAX = 4096
@@ -59,8 +59,30 @@ def render_text(alert: Alert) -> str:
     return "\n".join(lines)
 
 
-def render(alert: Alert, chat_id: str) -> dict[str, Any]:
-    return {"chat_id": chat_id, "text": render_text(alert), "parse_mode": "HTML",
+def _item(i: fmt_digest.ItemPart) -> str:
+    line = f"• {esc(i.text)}" + (f" — {esc(i.attribution)}" if i.attribution else "")
+    url = fmt.link_target(i.url)
+    title = f'<a href="{esc(url)}">{esc(i.title)}</a>' if url else esc(i.title)
+    return f"{line}\n    <i>first:</i> {title}" + (f" <i>· {esc(i.byline)}</i>" if i.byline else "") + "\n"
+
+
+def render_digest_text(d: Digest) -> str:
+    p = fmt_digest.parts(d)
+    lines = [f"<b>{esc(p.header)}</b>", f"<i>{esc(p.summary)}</i>", ""]
+    footer = f"<i>{esc(p.footer)}</i>"
+    used = visible_length("\n".join(lines) + "\n" + footer) + 2
+    items = fmt_digest.entries(p, lambda day: f"<b>{esc(day)}</b>\n", _item)
+    kept, tail = fmt.fit(items, TEXT_MAX - used - 2, size=visible_length)
+    lines += kept
+    if tail:
+        lines.append(f"<b>{esc(tail)}</b>")
+    lines.append(footer)
+    return "\n".join(lines)
+
+
+def render(alert: Message, chat_id: str) -> dict[str, Any]:
+    text = render_digest_text(alert) if isinstance(alert, Digest) else render_text(alert)
+    return {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True}}
 
 
@@ -80,5 +102,5 @@ class TelegramSink(JsonSink):
         return cls(name, options.token or "", str(options.chat_id or ""), api_url=options.api_url,
                    timeout=options.timeout, rate=options.messages_per_second, watches=watches_of(options))
 
-    def render(self, alert: Alert) -> dict[str, Any]:
+    def render(self, alert: Message) -> dict[str, Any]:
         return render(alert, self.chat_id)

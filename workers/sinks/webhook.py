@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import httpx
 
 from monitor.errors import ConfigError
-from monitor.models import Alert
+from monitor.models import Message
 from workers.sinks.base import Options, Sink, label_of, post, register, watches_of
 
 SIGNATURE_HEADER = "X-Claimwatch-Signature"
@@ -52,7 +52,7 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 
 def headers(
-    alert: Alert, body: bytes, *, secret: str | None, user_agent: str | None = None, timestamp: int | None = None
+    alert: Message, body: bytes, *, secret: str | None, user_agent: str | None = None, timestamp: int | None = None
 ) -> dict[str, str]:
     """The request's headers; ``timestamp`` (unix seconds) defaults to now; no ``user_agent``: the
     client's own (``network.user_agent``)."""
@@ -95,10 +95,10 @@ class WebhookSink:
     def label(self) -> str:
         return label_of(self.name)
 
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return alert.payload()
+    def render(self, alert: Message) -> dict[str, Any]:
+        return alert.payload()  # a digest's: {"type": "digest", ..., "days": [...]}
 
-    def send(self, alert: Alert, client: httpx.Client) -> None:
+    def send(self, alert: Message, client: httpx.Client) -> None:
         body = encode(self.render(alert))
         post(client, self._url, body, headers(alert, body, secret=self._secret), timeout=self._timeout,
              label=self.label)
