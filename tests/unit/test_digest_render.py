@@ -8,8 +8,7 @@ import json
 import re
 from typing import Any
 
-from test_sinks import check_golden, settings  # noqa: I001 (tests/unit is on sys.path under pytest)
-from test_sinks import sample_alert
+from test_sinks import check_golden, sample_alert, settings  # noqa: I001 (tests/unit is on sys.path under pytest)
 from test_sinks_chat import EVIL, _Tags, all_texts, dump
 
 from monitor.digests import build, digest_id, digest_sinks

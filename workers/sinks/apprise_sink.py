@@ -3,10 +3,10 @@ by URL (``tgram://``, ``mailto://``, ``ntfy://``, ``matrix://``, ``json://``, ..
 
 ``url`` holds one or more Apprise URLs, separated by spaces or commas, from the environment
 (``url = "${CLAIMWATCH_APPRISE_URLS:-}"``). They carry the services' tokens: no log line, error,
-``status`` or repr shows them, and Apprise's own logger is silenced (messages name the sink by its
-label, ``apprise sink 2``). Apprise sends through its own HTTP stack (requests), not claimwatch's
-client: the network guard against private addresses does not apply to these URLs, which come from
-the operator's environment, never from an article.
+``status`` or repr shows them, and the loggers of Apprise and of urllib3 (under Apprise's requests)
+are silenced (messages name the sink by its label, ``apprise sink 2``). Apprise sends through its
+own HTTP stack (requests), not claimwatch's client: the network guard against private addresses does
+not apply to these URLs, which come from the operator's environment, never from an article.
 
 The message is Markdown (Apprise turns it into each service's format): a title (watch and headline,
 or "watch · digest") and a body with every claim, escaped like Mattermost's (Markdown punctuation,
@@ -75,7 +75,8 @@ def _apprise() -> Any:
         import apprise
     except ImportError:
         return None
-    logging.getLogger(apprise.LOGGER_NAME).disabled = True  # its lines may quote a URL: none leaves
+    for name in (apprise.LOGGER_NAME, "urllib3"):  # their lines quote URLs (urllib3 at DEBUG: the path, which
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)  # may hold a token); only Apprise uses urllib3
     return apprise
 
 
