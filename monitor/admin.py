@@ -60,6 +60,11 @@ def status(settings: Settings, url: str | None, as_json: bool) -> int:
         print(f"  {f['url']}  [{f['last_status'] or '-'}] {state}; next poll in {f['next_poll_in']} s")
     print("queues: " + ", ".join(f"{k} {v}" for k, v in report["queues"].items()))
     print(f"pollers alive: {len(report['pollers'])}; workers: {len(report['workers'])}")
+    digests = report["digests"]
+    if digests["claims_held"] or digests["formed_not_enqueued"]:
+        held = ", ".join(f"{k}: {n}" for k, n in sorted(digests["claims_held"].items())) or "none"
+        print(f"digests: claims held for the next one: {held}; formed, not yet enqueued: "
+              f"{digests['formed_not_enqueued']}")
     print("recent alerts:")
     for a in report["recent_alerts"]:
         print(f"  {a.get('detected_at', '')}  {a.get('watch', '')}  {a.get('title', '')}  {a.get('url', '')}")

@@ -51,6 +51,7 @@ def collect(store: Store, connection: redis.Redis, *, recent: int = 10) -> dict[
         "workers": [w.name for w in Worker.all(connection=connection)],
         "recent_alerts": store.alerts.recent(recent),
         "dead_letters": store.deliveries.dead_letters()[-recent:],
+        "digests": {"claims_held": store.digests.waiting(), "formed_not_enqueued": len(store.digests.pending())},
         "stats": store.metrics.stats(),
     }
 

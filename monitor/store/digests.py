@@ -70,6 +70,15 @@ class Digests:
         """Claims waiting in ``sink``'s buffer for ``watch``."""
         return int(self.client.get(keys.digest_state(sink, watch, "claims")) or 0)
 
+    def waiting(self) -> dict[str, int]:
+        """"{sink} {watch}" -> claims held for the next digest, for every sink and watch holding some."""
+        out = {}
+        for key in self.client.scan_iter(keys.digest_state("*", "*", "claims")):
+            sink_and_watch = as_str(key).removeprefix(keys.PREFIX + "digest:").removesuffix(":claims")
+            index, kind, watch = sink_and_watch.split(":", 2)
+            out[f"{index}:{kind} {watch}"] = int(self.client.get(key) or 0)
+        return out
+
     def flush(self, sink: str, watch: str, boundary: float, digest_id: str, min_claims: int = 1) -> str | None:
         """Close the period ending at ``boundary``: the buffer becomes the digest ``digest_id`` (pending)
         when it holds ``min_claims`` claims, else it waits. The first boundary a sink sees only starts its

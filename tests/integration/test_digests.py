@@ -20,6 +20,7 @@ from monitor.digests import Flusher, digest_id
 from monitor.models import Alert, Claim, Digest, message_from_dict
 from monitor.queue import enqueue_delivery, queues
 from monitor.settings import Settings, from_dict
+from monitor.status import collect
 from monitor.store import Store
 from workers import jobs
 from workers.runtime import Context
@@ -123,6 +124,9 @@ def test_one_message_per_period_with_everything_in_it(ctx: Context, receiver: Re
         jobs.enqueue_deliveries(a, ctx)
     assert ctx.store.digests.held("0:webhook", "belgorod-raids") == 3
     assert ctx.store.digests.held("1:mattermost", "other") == 1
+    report = collect(ctx.store, ctx.store.client)["digests"]  # what `claimwatch status` shows
+    assert report == {"claims_held": {"0:webhook belgorod-raids": 3, "1:mattermost belgorod-raids": 3,
+                                      "1:mattermost other": 1}, "formed_not_enqueued": 0}
     assert [j.split("-")[1] for j in q.get_job_ids()] == ["alert"]  # only alert 1 (2 claims) goes to "each"
     assert run_jobs(q) == ["sent"] and len(receiver.bodies("/each")) == 1
     assert f.sweep(at(10, 59, 59)) == 0  # the period is not over
