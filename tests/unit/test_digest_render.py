@@ -4,6 +4,7 @@ mentions, every service's limits, the webhook's digest body, and building a dige
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 from typing import Any
@@ -13,7 +14,7 @@ from test_sinks_chat import EVIL, _Tags, all_texts, dump
 
 from monitor.digests import build, digest_id, digest_sinks
 from monitor.models import Claim, Digest, Known, items_of, message_from_dict
-from workers.sinks import apprise_sink, console, discord, sample_digest, slack, teams, telegram
+from workers.sinks import apprise_sink, console, discord, sample_digest, send_sample, slack, teams, telegram
 from workers.sinks.webhook import WebhookSink
 
 
@@ -190,3 +191,12 @@ def test_digest_ids_and_sinks() -> None:
 def test_sample_digest_for_test_alert() -> None:
     d = sample_digest(sample_alert(id="test-20230523T100417"), "Europe/Berlin")
     assert d.id == "test-digest-20230523T100417" and len(d.items) == 2 and d.timezone == "Europe/Berlin"
+
+
+def test_test_alert_sends_a_sample_digest_to_a_digest_sink() -> None:
+    s = settings([{"type": "console"}, {"type": "console", "mode": "digest", "every": "1h"}])
+    out = io.StringIO()
+    assert send_sample(s.alerts, "w1", None, None, out) == 0  # type: ignore[arg-type]  (no HTTP for a console)
+    text = out.getvalue()
+    assert "[w1] new claims" in text and "[w1] digest · 2 claims from 1 article" in text
+    assert "0:console: sent (alert test-" in text and "1:console: sent (alert test-digest-" in text
