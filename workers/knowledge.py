@@ -4,7 +4,7 @@ The list of known sentences lives in Redis (``Store.known``); each worker proces
 of it and reads only what was appended since its last sync. Terms are weighted by how rare they are
 in the watch's knowledge (IDF), so "Belgorod" counts for little in a Belgorod watch and a new name
 or figure counts for much. With an encoder (``workers.embed``), each sentence also has a unit
-vector, so a paraphrase in other words is found too. The published dates of accepted articles tell
+vector (``workers.vectors``), so a paraphrase in other words is found too. The published dates of accepted articles tell
 when the watched events are in the news.
 """
 
@@ -27,6 +27,7 @@ from monitor.store import KnownRecord, Store
 from workers.embed import Encoder
 from workers.lookup import Search
 from workers.text import Analyzer, Terms
+from workers.vectors import Vectors
 
 _FUZZY_MIN_LEN = 5  # names shorter than this match only exactly
 _FUZZY_SCORE = 85  # rapidfuzz ratio at which two spellings are one name (Kozina / Kozinka)
@@ -62,11 +63,7 @@ class Knowledge:
         self._shelved = False  # a word was shelved since the misses were last forgotten
         # the vocabulary by (is a name, first letter) and length, for fuzzy matching
         self._shelves: defaultdict[tuple[bool, str], dict[int, list[str]]] = defaultdict(dict)
-        self._matrix = np.zeros((0, 0), dtype=np.float32)  # one row per sentence; capacity doubles
-        self._rows = 0
-        self._row_of: dict[str, int] = {}  # a known sentence's text -> its vector's row
-        self._lang_codes: dict[str, int] = {}
-        self._row_langs = array("b")  # each row's language, as a code of _lang_codes
+        self.vectors = Vectors(encoder) if encoder is not None else None  # row i: items[i]'s meaning
         self._source_terms: dict[str, set[str]] = {}
         self._source_stems: dict[str, set[str]] = {}  # their first NAME_STEM letters (names across languages)
         self._sums = np.zeros(0)  # nearest()'s scratch, one float per sentence (not for two threads at once)
@@ -92,36 +89,20 @@ class Knowledge:
             if not self.name_counts[t]:
                 self._shelve(t, name=True)
             self.name_counts[t] += 1
-        if self.encoder is not None:
-            self._append_vector(vector if vector is not None else self.encoder.encode([text])[0])
-            self._row_of.setdefault(text, self._rows - 1)
-            self._row_langs.append(self._lang_codes.setdefault(lang, len(self._lang_codes)))
+        if self.vectors is not None:
+            self.vectors.add(text, lang, vector)
         return item
 
     def encode(self, sentences: list[str], wanted: list[bool] | None = None) -> np.ndarray:
-        """The sentences' vectors; a sentence the watch already knows word for word (wire copy,
-        syndicated articles) takes its known vector instead of another pass through the model.
-        ``wanted``: only these are encoded; the others get a zero vector (no meaning to compare:
-        background, short sentences, the headline are never claims, and are found by words)."""
-        assert self.encoder is not None
-        if wanted is not None and not all(wanted):
-            out = np.zeros((len(sentences), self.encoder.dim), dtype=np.float32)
-            picked = [i for i, w in enumerate(wanted) if w]
-            if picked:
-                out[picked] = self.encode([sentences[i] for i in picked])
-            return out
-        rows = [self._row_of.get(s) for s in sentences]
-        todo = [s for s, r in zip(sentences, rows, strict=True) if r is None]
-        if not sentences or len(todo) == len(sentences):
-            return self.encoder.encode(sentences)
-        fresh = iter(self.encoder.encode(todo)) if todo else iter(())
-        return np.stack([self._matrix[r] if r is not None else next(fresh) for r in rows]).astype(np.float32)
+        """The sentences' vectors (``workers.vectors.Vectors.encode``: known ones are reused)."""
+        assert self.vectors is not None
+        return self.vectors.encode(sentences, wanted)
 
     def add_records(self, records: list[KnownRecord]) -> None:
         """Known-sentence records as Redis holds them (text, lang, source, kind, published; the
         sentence's terms when packed by the same analysis, and its vector when the worker that judged
         it had the same encoder: neither is computed again)."""
-        vectors = self._vectors_of(records)
+        vectors = self.vectors.of_records(records) if self.vectors is not None else None
         # the sources this index has no sentence of yet: each adds its published date once
         undated = {s for s in (rec.source for rec in records) if s not in self._source_terms}
         for i, rec in enumerate(records):
@@ -137,34 +118,9 @@ class Knowledge:
             self._misses.clear()
             self._shelved = False
 
-    def _append_vector(self, vector: np.ndarray) -> None:
-        if self._rows == len(self._matrix):
-            grown = np.zeros((max(64, 2 * self._rows), len(vector)), dtype=np.float32)
-            if self._rows:
-                grown[:self._rows] = self._matrix[:self._rows]
-            self._matrix = grown
-        self._matrix[self._rows] = vector
-        self._rows += 1
-
-    def _vectors_of(self, records: list[KnownRecord]) -> list[np.ndarray] | None:
-        if self.encoder is None or not records:
-            return None
-        dim = self.encoder.dim
-        out: list[np.ndarray | None] = [
-            (decode_vector(r.vector) if r.vector else np.zeros(dim, dtype=np.float32))  # none: never a claim
-            if r.model == self.encoder.name else None for r in records]
-        missing = [i for i, v in enumerate(out) if v is None]
-        if missing:
-            for i, v in zip(missing, self.encoder.encode([records[i].text for i in missing]), strict=True):
-                out[i] = v
-        return out  # type: ignore[return-value]
-
     def record(self, item: KnownSentence, lang: str, published: str | None) -> KnownRecord:
         """The Redis record of a sentence this process added (with its vector, if any)."""
-        model, vector = "", b""
-        if self.encoder is not None and item.idx < self._rows:
-            row = self._matrix[item.idx]  # a zero vector (a sentence that is no claim) is stored as none
-            model, vector = self.encoder.name, encode_vector(row) if row.any() else b""
+        model, vector = self.vectors.stored(item.idx) if self.vectors is not None else ("", b"")
         # packed terms: other workers index it without analysing the text again
         return KnownRecord(item.text, item.source, item.kind, lang, published, model, vector,
                            self.analyzer.pack(item.terms) or "")
@@ -259,29 +215,19 @@ class Knowledge:
 
     def nearest_vector(self, vector: np.ndarray | None) -> tuple[KnownSentence | None, float]:
         """The known sentence closest in meaning (cosine of unit vectors), and that similarity."""
-        if vector is None or not self._rows:
-            return None, 0.0
-        sims = self._matrix[:self._rows] @ vector
-        idx = int(np.argmax(sims))
-        return self.items[idx], float(sims[idx])
+        return self._item(self.vectors.nearest(vector)) if self.vectors is not None else (None, 0.0)
 
     def nearest_vectors(self, vector: np.ndarray | None, lang: str) -> tuple[tuple[KnownSentence | None, float],
                                                                               tuple[KnownSentence | None, float]]:
         """The known sentences closest in meaning in ``lang`` and in the other languages, each with
         its cosine (a translation scores lower than a paraphrase: the two are weighed apart)."""
-        if vector is None or not self._rows:
+        if self.vectors is None:
             return (None, 0.0), (None, 0.0)
-        sims = self._matrix[:self._rows] @ vector
-        same = np.frombuffer(self._row_langs, dtype=np.int8) == self._lang_codes.get(lang, -1)
-        out = []
-        for mask in (same, ~same):
-            if not mask.any():
-                out.append((None, 0.0))
-                continue
-            masked = np.where(mask, sims, -2.0)
-            idx = int(np.argmax(masked))
-            out.append((self.items[idx], float(sims[idx])))
-        return out[0], out[1]
+        same, other = self.vectors.nearest_by_lang(vector, lang)
+        return self._item(same), self._item(other)
+
+    def _item(self, hit: tuple[int | None, float]) -> tuple[KnownSentence | None, float]:
+        return (None, 0.0) if hit[0] is None else (self.items[hit[0]], hit[1])
 
     def unknown_numbers(self, terms: Terms) -> set[str]:
         return {n for n in terms.numbers if n not in self.df}
@@ -325,16 +271,3 @@ def _general_frequency(term: str, lang: str) -> float:
     """How often the word occurs in the language at large (wordfreq; words it does not list: 1e-8)."""
     return 10 ** (max(zipf_frequency(term, lang), 1.0) - 9)
 
-
-def encode_vector(vector: np.ndarray) -> bytes:
-    """A unit vector as float16 bytes (768 bytes for 384 dimensions; cosines stay within 1e-3)."""
-    return np.asarray(vector, dtype=np.float16).tobytes()
-
-
-def decode_vector(value: bytes | None) -> np.ndarray | None:
-    if not value:
-        return None
-    try:
-        return np.frombuffer(value, dtype=np.float16).astype(np.float32)
-    except ValueError:
-        return None

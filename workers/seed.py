@@ -24,8 +24,8 @@ from monitor.settings import WatchSettings
 from monitor.store import KnownRecord, Store, digest
 from workers import dedup
 from workers.embed import Encoder
-from workers.knowledge import encode_vector
 from workers.text import Analyzer
+from workers.vectors import encode_vector
 
 log = logging.getLogger(__name__)
 _BLANK = re.compile(r"\n\s*\n")

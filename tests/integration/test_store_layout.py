@@ -20,7 +20,7 @@ from probes import seen
 
 from monitor.store import KnownRecord, Store, digest
 from workers import dedup
-from workers.knowledge import encode_vector
+from workers.vectors import encode_vector
 
 WATCH = "w"
 

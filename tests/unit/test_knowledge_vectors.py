@@ -8,8 +8,9 @@ from datetime import date
 import numpy as np
 
 from monitor.store import KnownRecord
-from workers.knowledge import Knowledge, decode_vector, encode_vector
+from workers.knowledge import Knowledge
 from workers.text import Analyzer
+from workers.vectors import decode_vector, encode_vector
 
 
 class CountingEncoder:
@@ -88,7 +89,7 @@ def test_a_sentence_known_word_for_word_is_not_encoded_again() -> None:
     new = "The governor said on Tuesday that the evacuation of Shebekino had begun."
     vectors = k.encode([new, known])  # a syndicated copy: one sentence of its own, one known
     assert encoder.encoded == 2  # only the new sentence went through the model
-    assert np.array_equal(vectors[1], k._matrix[0]) and np.allclose(vectors[0], encoder.encode([new])[0])
+    assert np.array_equal(vectors[1], k.vectors.matrix[0]) and np.allclose(vectors[0], encoder.encode([new])[0])
     assert k.encode([]).shape[0] == 0
 
 
