@@ -43,7 +43,6 @@ from rq import Worker
 
 from monitor.broker import (
     EmbeddedRedis,
-    _killed_with_parent,
     connect,
     forget_workers,
     recover_jobs,
@@ -52,6 +51,7 @@ from monitor.broker import (
 )
 from monitor.digests import Flusher
 from monitor.health import serve
+from monitor.parent_death import killed_with_parent
 from monitor.poller import Poller
 from monitor.queue import enqueue_delivery, enqueue_entry, queues
 from monitor.settings import Settings
@@ -127,7 +127,7 @@ class Supervisor:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ, **{REDIS_URL_ENV: self.redis_url})
-        return subprocess.Popen(self.args, env=env, start_new_session=True, preexec_fn=_killed_with_parent)
+        return subprocess.Popen(self.args, env=env, start_new_session=True, preexec_fn=killed_with_parent)
 
     @property
     def alive(self) -> int:

@@ -11,7 +11,7 @@ Crash safety without a work horse (README "Operations / reliability"):
   cannot be interrupted (stuck in C code) meets a watchdog that needs no GIL
   (``faulthandler.dump_traceback_later``): at timeout + ``HANG_GRACE`` the process dumps every
   thread's stack and exits; `run` starts another and hands the job back at once
-  (``monitor.broker.recover_jobs``, at most ``MAX_RERUNS`` times), as it does after kill -9, OOM or
+  (``monitor.broker.recovery``, at most ``MAX_RERUNS`` times), as it does after kill -9, OOM or
   a segfault.
 - A failed job leaves no trace in the process: the pipeline registers an article's knowledge and
   alert in one Redis transaction and, if that does not happen, rebuilds the watch's index from
@@ -50,8 +50,9 @@ import redis  # noqa: E402
 from rq import SimpleWorker  # noqa: E402
 from rq.scheduler import RQScheduler  # noqa: E402
 
-from monitor.broker import connect, recover_jobs, set_death_signal, worker_name  # noqa: E402
+from monitor.broker import connect, recover_jobs, worker_name  # noqa: E402
 from monitor.errors import ClaimwatchError  # noqa: E402
+from monitor.parent_death import set_death_signal  # noqa: E402
 from monitor.queue import queues  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 from monitor.store import Store  # noqa: E402

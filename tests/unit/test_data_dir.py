@@ -1,4 +1,4 @@
-"""monitor.broker.prepare_data_dir with injected faults (tests/integration/test_cli_errors.py does it on tmpfs)."""
+"""monitor.broker.embedded.prepare_data_dir with injected faults (test_cli_errors.py does it on tmpfs)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,21 @@ from typing import Any
 
 import pytest
 
-from monitor import broker
+from monitor.broker import embedded
 from monitor.errors import ConfigError, DiskFull
 
 
 def test_a_writable_directory_with_room_is_made_and_left_clean(tmp_path: Path) -> None:
-    broker.prepare_data_dir(tmp_path / "a" / "b")
+    embedded.prepare_data_dir(tmp_path / "a" / "b")
     assert (tmp_path / "a" / "b").is_dir() and not list((tmp_path / "a" / "b").iterdir())
 
 
 def test_a_file_or_a_path_through_a_file(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(ConfigError, match=r"^service\.data_dir: .*/f is a file, not a directory$"):
-        broker.prepare_data_dir(tmp_path / "f")
+        embedded.prepare_data_dir(tmp_path / "f")
     with pytest.raises(ConfigError, match=r"^service\.data_dir: cannot create .*/f/d: Not a directory$"):
-        broker.prepare_data_dir(tmp_path / "f" / "d")
+        embedded.prepare_data_dir(tmp_path / "f" / "d")
 
 
 @pytest.mark.parametrize(("code", "error", "message"), [
@@ -38,15 +38,15 @@ def test_a_write_that_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cod
     def failing_open(*args: Any, **kwargs: Any) -> Any:
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(broker, "open", failing_open, raising=False)
+    monkeypatch.setattr(embedded, "open", failing_open, raising=False)
     with pytest.raises(error, match=message):
-        broker.prepare_data_dir(tmp_path)
+        embedded.prepare_data_dir(tmp_path)
 
 
 def test_too_little_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = shutil.disk_usage(tmp_path)
-    monkeypatch.setattr(broker.shutil, "disk_usage", lambda p: real._replace(free=5 << 20))
+    monkeypatch.setattr(embedded.shutil, "disk_usage", lambda p: real._replace(free=5 << 20))
     with pytest.raises(DiskFull, match=r"^service\.data_dir: only 5\.0 MiB free on the device of .*; the embedded "
                                        r"Redis needs 16 MiB to start: free some space$"):
-        broker.prepare_data_dir(tmp_path)
-    broker.prepare_data_dir(tmp_path, min_free=4 << 20)
+        embedded.prepare_data_dir(tmp_path)
+    embedded.prepare_data_dir(tmp_path, min_free=4 << 20)
