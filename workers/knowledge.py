@@ -270,4 +270,3 @@ def day_of(value: str) -> date | None:
 def _general_frequency(term: str, lang: str) -> float:
     """How often the word occurs in the language at large (wordfreq; words it does not list: 1e-8)."""
     return 10 ** (max(zipf_frequency(term, lang), 1.0) - 9)
-

@@ -135,7 +135,7 @@ def test_hostile_feeds_are_counted_logged_backed_off_and_the_good_feed_still_del
         dns = "http://feeds.nowhere.invalid/rss.xml"
         refused = f"http://127.0.0.1:{closed}/rss.xml"
         s = settings(base, ["/good.xml", *hostile, tls, dns, refused])
-        caplog.set_level(logging.WARNING, logger="monitor.poller")
+        caplog.set_level(logging.WARNING, logger="monitor.feed_poll")
         started = time.monotonic()
         poll(s, store, sink)
         elapsed = time.monotonic() - started

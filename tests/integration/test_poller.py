@@ -240,7 +240,7 @@ def test_two_pollers_never_fetch_the_same_feed_twice(redis_client: redis.Redis) 
         assert not any(redis_client.scan_iter("cw:lease:*"))  # every lease released
 
         # A poller whose due list is stale gets the lease after the other one finished: it must not fetch.
-        assert asyncio.run(b._poll(settings.feeds[0], only_if_due=True)) == 0
+        assert asyncio.run(b.feed_poller.poll(settings.feeds[0], only_if_due=True)) == 0
         assert srv.hits["/f0"] == 1
 
 
@@ -409,7 +409,7 @@ def test_an_entry_in_the_storys_words_is_kept_without_a_keyword(redis_client: re
 def test_items_no_watch_takes_are_counted_once_and_logged(redis_client: redis.Redis,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     store, sink, clock = Store(redis_client), [], Clock()
-    caplog.set_level("DEBUG", logger="monitor.poller")
+    caplog.set_level("DEBUG", logger="monitor.admission")
     with feed_server() as srv:
         items = [("g1", "https://news.test/a", "Обстрел Белгородской области", RECENT),
                  ("g2", "https://news.test/b", "Weather in Paris", RECENT),
