@@ -73,7 +73,7 @@ def _analyzer():  # type: ignore[no-untyped-def]
 def known_record(i: int, k: int, vector: bool = False):  # type: ignore[no-untyped-def]
     """A known sentence of article i as ``Knowledge.record`` makes it (with a MiniLM-sized vector if asked)."""
     from monitor.store import KnownRecord
-    from workers.knowledge import encode_vector
+    from workers.vectors import encode_vector
 
     text = (f"Officials said on Tuesday that {k + i} people were moved from the village of Example{i} after "
             "the attack, according to a statement.")
@@ -226,25 +226,26 @@ BAR = 0.25  # the lowest coverage workers.claims acts on at the default known_si
 VECTOR_LOOKUPS = 100
 
 
-def vector_lookups(k, n_rows: int, dim: int = 384) -> list[float]:  # type: ignore[no-untyped-def]
-    """``Knowledge.nearest_vector`` (exact cosine over every row) on ``n_rows`` random unit float32 vectors
-    (MiniLM's 384 dimensions), as a worker with the semantic extra holds them; seconds per lookup."""
+def vector_lookups(n_rows: int, dim: int = 384) -> list[float]:
+    """``workers.vectors.Vectors.nearest`` (what ``Knowledge.nearest_vector`` runs: exact cosine over every
+    row) on ``n_rows`` random unit float32 vectors (384 dimensions), as a worker with an encoder holds them;
+    seconds per lookup."""
+    from workers.vectors import Vectors
+
     gen = np.random.default_rng(7)
     matrix = np.empty((n_rows, dim), dtype=np.float32)
     for j in range(0, n_rows, 65536):
         block = gen.standard_normal((min(65536, n_rows - j), dim), dtype=np.float32)
         matrix[j:j + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    k._matrix, k._rows = matrix, n_rows
+    vectors = Vectors(encoder=None)  # type: ignore[arg-type]  # its rows are set here: nothing to encode
+    vectors.matrix, vectors.rows = matrix, n_rows
     out = []
-    try:
-        for _ in range(VECTOR_LOOKUPS):
-            v = matrix[int(gen.integers(n_rows))] + 0.5 * gen.standard_normal(dim, dtype=np.float32) / dim ** 0.5
-            v /= np.linalg.norm(v)
-            s = time.perf_counter()
-            k.nearest_vector(v)
-            out.append(time.perf_counter() - s)
-    finally:
-        k._matrix, k._rows = np.zeros((0, 0), dtype=np.float32), 0
+    for _ in range(VECTOR_LOOKUPS):
+        v = matrix[int(gen.integers(n_rows))] + 0.5 * gen.standard_normal(dim, dtype=np.float32) / dim ** 0.5
+        v /= np.linalg.norm(v)
+        s = time.perf_counter()
+        vectors.nearest(v)
+        out.append(time.perf_counter() - s)
     return out
 
 
@@ -283,7 +284,7 @@ def novelty_lookups(n_sentences: int, rng: random.Random) -> dict[str, object]:
         k.canonical(f"zzunseen{i}word")
         t_fuzzy.append(time.perf_counter() - s)
     return {"build": build, "near": t_near, "norm": t_norm, "pruned": t_base, "above": above,
-            "same": same, "same_below": same_below, "queries": len(queries), "vector": vector_lookups(k, n_sentences),
+            "same": same, "same_below": same_below, "queries": len(queries), "vector": vector_lookups(n_sentences),
             "fuzzy": t_fuzzy, "vocab": len(k.df),
             "postings": sum(len(v) for v in k.postings.values()), "top_df": max(k.df.values())}
 
