@@ -48,6 +48,7 @@ from datetime import UTC, datetime  # noqa: E402
 
 import redis  # noqa: E402
 from rq import SimpleWorker  # noqa: E402
+from rq.exceptions import StopRequested  # noqa: E402
 from rq.scheduler import RQScheduler  # noqa: E402
 
 from monitor.broker import connect, recover_jobs, worker_name  # noqa: E402
@@ -93,14 +94,17 @@ class PreloadedWorker(SimpleWorker):
     max_growth: int = 0  # bytes of memory growth after which the worker replaces itself; 0 = never
     baseline: int = 0  # RSS when the worker became ready
     recycle: bool = False
+    stop_asked: bool = False  # a signal (or RQ's shutdown command, which signals) asked it to stop
     interrupted: str | None = None  # the id of the job a stop just ended
 
-    def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",  # type: ignore[override]
-                         date_format: str = "%H:%M:%S", log_format: str = "%(asctime)s %(message)s") -> None:
-        # RQ's own, with a scheduler named after its worker (``run`` frees the lock of a dead one)
+    def start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO") -> None:
+        """RQ's ``work(with_scheduler=True)`` does this, with a scheduler named after its worker (``run``
+        frees the lock of a dead one) that dies with it: call it before ``work(with_scheduler=False)``.
+        RQ keeps using ``self.scheduler`` (lock renewal in maintenance, stopped at teardown)."""
         self.scheduler = _Scheduler(self.queues, connection=self.connection, serializer=self.serializer,
                                     logging_level=logging_level if logging_level is not None else self.log.level,
-                                    date_format=date_format, log_format=log_format, name=f"{self.name}-scheduler")
+                                    date_format="%H:%M:%S", log_format="%(asctime)s %(message)s",
+                                    name=f"{self.name}-scheduler")
         self.scheduler.acquire_locks()
         if self.scheduler.acquired_locks:
             if burst:
@@ -112,6 +116,12 @@ class PreloadedWorker(SimpleWorker):
                     self.scheduler.register_death()
             else:
                 self.scheduler.start()
+
+    def check_for_suspension(self, burst: bool) -> None:
+        """RQ's check at the top of each turn of its loop; a worker to be replaced stops there, between jobs."""
+        if self.recycle:
+            raise StopRequested
+        super().check_for_suspension(burst)
 
     def execute_job(self, job, queue):  # type: ignore[no-untyped-def]
         started = time.monotonic()
@@ -134,13 +144,14 @@ class PreloadedWorker(SimpleWorker):
         if grown > self.max_growth:
             self.log.warning("worker %s: memory grew by %d MiB since it started (limit %d MiB); replacing it",
                              self.name, grown >> 20, self.max_growth >> 20)
-            self.recycle = self._stop_requested = True
+            self.recycle = True  # RQ's loop stops before the next job (check_for_suspension)
 
     def _observe(self, stage: str, seconds: float) -> None:
         with contextlib.suppress(redis.RedisError):
             self.store.metrics.observe(stage, seconds)
 
     def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
+        self.stop_asked = True
         super().request_stop(signum, frame)  # warm shutdown: the job finishes, then the worker stops
         if interrupt.active():  # ... unless it is waiting on a page: nothing to undo, end it now
             raise interrupt.Interrupted(signal.Signals(signum).name)
@@ -203,13 +214,13 @@ def main(settings: Settings, redis_url: str, *, burst: bool = False) -> int:
             log.info("worker %s ready: %s", worker.name, ", ".join(
                 f"{w}: {len(k.items)} known sentences" for w, k in ctx.knowledge.items()))
         try:
-            worker.work(burst=burst, with_scheduler=True, logging_level=settings.service.log_level)
+            worker.start_scheduler(burst, settings.service.log_level)
+            worker.work(burst=burst, with_scheduler=False, logging_level=settings.service.log_level)
         except redis.RedisError as e:  # teardown could not reach Redis either
             log.warning("worker %s: Redis unreachable (%s)", worker.name, type(e).__name__)
         if worker.recycle and not burst:
             _replace_process()
-        asked = getattr(worker, "_stop_requested", False) or getattr(worker, "_shutdown_requested_date", None)
-        if burst or asked or stopping["now"]:
+        if burst or worker.stop_asked or stopping["now"]:
             return 0
         # RQ quit its loop (Redis away mid-job, say): wait, then work again under a new name
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -22,9 +22,10 @@ from typing import Any
 import redis
 from rq import Queue, Retry
 from rq.job import JobStatus
+from rq.scheduler import RQScheduler
 
 from monitor import http
-from monitor.broker import connect, recover_jobs
+from monitor.broker import connect, recover_jobs, release_scheduler_locks, worker_name, worker_prefix
 from monitor.models import Entry
 from monitor.settings import NetworkSettings
 from monitor.store import Store
@@ -108,6 +109,22 @@ def test_a_worker_that_grew_past_its_memory_limit_stops_taking_jobs(redis_client
     assert first.get_status(refresh=True) == JobStatus.FINISHED
     assert w.recycle  # main() replaces the process (exec) when this is set
     assert second.get_status(refresh=True) == JobStatus.QUEUED  # left for the fresh process
+
+
+def test_the_scheduler_is_named_after_its_worker_and_its_lock_freed_with_it(redis_client: redis.Redis,
+                                                                             redis_url: str) -> None:
+    q = Queue("cw-test-sched", connection=redis_client)
+    name = worker_name(os.getpid(), 0, "sched-host")
+    w = _worker(redis_url, q.name, name)
+    w.start_scheduler(burst=False, logging_level="WARNING")
+    try:
+        assert w.scheduler is not None and w.scheduler.name == f"{name}-scheduler"
+        holder = redis_client.get(RQScheduler.get_locking_key(q.name))
+        assert holder == f"{name}-scheduler".encode()  # `run` knows it by its worker's pid
+        assert release_scheduler_locks(redis_client, [q], owners=[worker_prefix(os.getpid(), "other")]) == 0
+        assert release_scheduler_locks(redis_client, [q], owners=[worker_prefix(os.getpid(), "sched-host")]) == 1
+    finally:
+        w.stop_scheduler()
 
 
 def test_memory_limit_zero_never_recycles(redis_client: redis.Redis, redis_url: str) -> None:
