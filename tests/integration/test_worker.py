@@ -124,7 +124,13 @@ def test_the_scheduler_is_named_after_its_worker_and_its_lock_freed_with_it(redi
         assert release_scheduler_locks(redis_client, [q], owners=[worker_prefix(os.getpid(), "other")]) == 0
         assert release_scheduler_locks(redis_client, [q], owners=[worker_prefix(os.getpid(), "sched-host")]) == 1
     finally:
-        w.stop_scheduler()
+        # its process registers once its own signal handlers are in: a SIGTERM before that would meet the
+        # handlers it inherited from this process (a worker tested earlier), and not stop it
+        deadline = time.monotonic() + 10
+        while w.scheduler is not None and not redis_client.exists(w.scheduler.key) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if w.scheduler is not None:
+            w.stop_scheduler()
 
 
 def test_memory_limit_zero_never_recycles(redis_client: redis.Redis, redis_url: str) -> None:
