@@ -50,6 +50,7 @@ from monitor.broker import (
     release_scheduler_locks,
     worker_prefix,
 )
+from monitor.datadir import DataDirWatch
 from monitor.digests import Flusher
 from monitor.poller import Poller
 from monitor.queue import enqueue_delivery, enqueue_entry, queues
@@ -120,6 +121,7 @@ class Supervisor:
         self._config_exits = 0  # worker exits with code 2 in a row
         self.exit_code = 0  # `run`'s: 2 once workers keep failing on their configuration
         self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+        self.data_dir = DataDirWatch(embedded, connection) if embedded is not None else None
 
     def start(self) -> Supervisor:
         self.workers = [self._spawn() for _ in range(self.n)]
@@ -135,7 +137,11 @@ class Supervisor:
         return sum(1 for w in self.workers if w.poll() is None)
 
     def status(self) -> dict[str, Any]:
-        return {"worker_processes": self.alive, "expected": self.n, "restarts": self.restarts}
+        """What /healthz and /metrics add: worker processes, restarts, and ``problems`` only `run` sees."""
+        out: dict[str, Any] = {"worker_processes": self.alive, "expected": self.n, "restarts": self.restarts}
+        if self.data_dir is not None and self.data_dir.problem:
+            out["problems"] = [self.data_dir.problem]
+        return out
 
     # ------------------------------------------------------------------ watching
 
@@ -144,6 +150,8 @@ class Supervisor:
         while not self._stop.wait(0.5):
             try:
                 self._check_redis()
+                if self.data_dir is not None and not self._stopping:
+                    self.data_dir.check()
                 self._check_workers()
                 if self._pending or time.monotonic() - last_sweep >= SWEEP:
                     self._recover()

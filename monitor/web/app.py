@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from monitor.settings import Settings
-from monitor.status import StatsCollector, collect, health
+from monitor.status import StatsCollector, collect, health, redis_down
 from monitor.store import Store
 from monitor.web.auth import Auth, TokenGate
 
@@ -73,7 +73,7 @@ async def healthz(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     ctx = context_of(request)
-    return JSONResponse(await ctx.run(collect, ctx.store, ctx.connection))
+    return JSONResponse(await ctx.run(collect, ctx.store, ctx.connection, ctx.settings))
 
 
 async def metrics(request: Request) -> Response:
@@ -83,7 +83,8 @@ async def metrics(request: Request) -> Response:
 
 
 async def _redis_down(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"ok": False, "redis": f"unreachable: {type(exc).__name__}"}, status_code=503)
+    assert isinstance(exc, redis.RedisError)
+    return JSONResponse(redis_down(exc), status_code=503)
 
 
 def ops_routes() -> list[BaseRoute]:
