@@ -4,7 +4,8 @@
 (``worker_command`` from ``claimwatch.cli``, each in its own session so a terminal's Ctrl-C or a process-group
 SIGTERM reaches only this process, which then stops them in order), the health endpoint and the
 poller. SIGTERM/SIGINT: stop polling, let workers finish their current job (RQ warm shutdown), stop
-Redis last, exit 0 (all within ``STOP_BUDGET`` seconds).
+Redis last, exit 0 (all within ``service.stop_timeout`` seconds, 27 by default; 8 in Docker, whose
+``docker stop`` kills after 10).
 
 A supervisor thread keeps the pieces alive (README "Operations / reliability"):
 
@@ -61,10 +62,8 @@ from monitor.web.extensions import extra_routes
 
 log = logging.getLogger(__name__)
 REDIS_URL_ENV = "CLAIMWATCH_REDIS_URL"  # set by `run` for its workers: the embedded server's URL
-STOP_BUDGET = 27.0  # seconds from SIGTERM to exit: the poller's in-flight polls and the workers' jobs
-POLL_GRACE = 5.0  # seconds in-flight feed polls get after SIGTERM
+POLL_GRACE = 5.0  # seconds in-flight feed polls get after SIGTERM (at most half of stop_timeout)
 SWEEP = 10.0  # seconds between recoveries of jobs of workers that died elsewhere
-STOP_GRACE = STOP_BUDGET  # the old name
 CONFIG_EXITS = 3  # worker exits with code 2 (bad configuration) in a row after which `run` stops
 
 
@@ -72,27 +71,27 @@ def _ident(role: str) -> str:
     return f"{role}-{socket.gethostname()}-{os.getpid()}"
 
 
-async def _poll_until_stopped(poller: Poller, on_stop: Callable[[], None] | None = None) -> None:
+async def _poll_until_stopped(poller: Poller, budget: float, on_stop: Callable[[], None] | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
     def stopping() -> None:
         if not stop.is_set():
-            log.info("stopping: no new polls; in-flight work gets %.0f s", STOP_BUDGET)
+            log.info("stopping: no new polls; in-flight work gets %.0f s", budget)
             stop.set()
             if on_stop is not None:
                 on_stop()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping)
-    await poller.run(stop, grace=POLL_GRACE)
+    await poller.run(stop, grace=min(POLL_GRACE, budget / 2))
     log.info("poller stopped")
 
 
 def run_poller(settings: Settings, redis_url: str) -> None:
     connection = connect(redis_url)
     store = Store(connection)
-    asyncio.run(_poll_until_stopped(make_poller(settings, store, connection)))
+    asyncio.run(_poll_until_stopped(make_poller(settings, store, connection), settings.service.stop_timeout))
 
 
 def make_poller(settings: Settings, store: Store, connection: redis.Redis) -> Poller:
@@ -284,6 +283,7 @@ def run(settings: Settings, configs: Sequence[Path], worker_command: Sequence[st
         redis_url = embedded.url
     supervisor: Supervisor | None = None
     server = None
+    budget = settings.service.stop_timeout
     deadline = [float("inf")]
     try:
         connection = connect(redis_url)
@@ -300,21 +300,23 @@ def run(settings: Settings, configs: Sequence[Path], worker_command: Sequence[st
         poller = make_poller(settings, store, connection)
 
         def on_stop() -> None:
-            deadline[0] = time.monotonic() + STOP_BUDGET
+            deadline[0] = time.monotonic() + budget
             if supervisor is not None:
                 supervisor.begin_stop()
+            if server is not None:
+                server.begin_stop()
 
-        asyncio.run(_poll_until_stopped(poller, on_stop))
+        asyncio.run(_poll_until_stopped(poller, budget, on_stop))
     finally:
         with contextlib.suppress(Exception):
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the shutdown
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         if deadline[0] == float("inf"):
-            deadline[0] = time.monotonic() + STOP_BUDGET
+            deadline[0] = time.monotonic() + budget
         if supervisor is not None:
             supervisor.stop(deadline[0])
         if server is not None:
-            server.stop()
+            server.stop(timeout=max(0.5, deadline[0] - time.monotonic()))
         if embedded is not None:
             embedded.stop()
         if supervisor is not None:

@@ -89,6 +89,9 @@ class ServiceSettings(_Strict):
         "auto", description="sentence encoder for novelty: auto = use (USE multilingual, installed), off = words alone")
     max_backoff: float = Field(3600.0, gt=0, description="cap of a failing feed's back-off, seconds")
     feed_lease: float = Field(120.0, gt=0, description="seconds a poller holds a feed while polling it")
+    stop_timeout: float = Field(
+        27.0, gt=0, description="seconds from SIGTERM to exit: in-flight polls and jobs finish, or are handed back "
+                                "at the next start; keep it under a supervisor's kill timeout (Docker: 10 s)")
 
     @field_validator("api_tokens")
     @classmethod

@@ -90,8 +90,12 @@ class WebServer:
         except Exception:  # the service goes on without its endpoint; /healthz cannot say so, the log does
             log.exception("HTTP endpoint stopped")
 
-    def stop(self, timeout: float = GRACE + 2.0) -> None:
+    def begin_stop(self) -> None:
+        """No new connections from now on; requests in flight get ``GRACE`` seconds."""
         self.server.should_exit = True
+
+    def stop(self, timeout: float = GRACE + 2.0) -> None:
+        self.begin_stop()
         self.thread.join(timeout)
         with contextlib.suppress(Exception):
             self.context.close()
