@@ -35,9 +35,13 @@ REWRITE_WITHIN = 120.0  # seconds an append-only file rewrite may take
 
 
 class DataDirWatch:
-    def __init__(self, embedded: EmbeddedRedis, connection: redis.Redis,
-                 clock: Callable[[], float] = time.monotonic):
-        self.embedded, self.connection, self.clock = embedded, connection, clock
+    def __init__(self, embedded: EmbeddedRedis, clock: Callable[[], float] = time.monotonic):
+        self.embedded, self.clock = embedded, clock
+        # its own connection, made now while the socket is there and kept: once the socket is
+        # deleted no new connection can be made, and a shared pool may have none free to lend
+        self.connection = redis.Redis(unix_socket_path=str(embedded.socket), single_connection_client=True,
+                                      socket_timeout=10)
+        self.connection.ping()
         self.problem: str | None = None
         self._next_try = 0.0
 

@@ -66,7 +66,7 @@ class Supervisor:
         self._config_exits = 0  # worker exits with code 2 in a row
         self.exit_code = 0  # `run`'s: 2 once workers keep failing on their configuration
         self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
-        self.data_dir = DataDirWatch(embedded, connection) if embedded is not None else None
+        self.data_dir = DataDirWatch(embedded) if embedded is not None else None
 
     def start(self) -> Supervisor:
         self.workers = [self._spawn() for _ in range(self.n)]
@@ -176,6 +176,8 @@ class Supervisor:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
+        if self.data_dir is not None:
+            self.data_dir.connection.close()
 
 
 def _exit_reason(code: int) -> str:

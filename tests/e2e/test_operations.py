@@ -84,7 +84,7 @@ def test_data_dir_deleted_while_running(stage: Stage, tmp_path: Path) -> None:  
         assert "service.data_dir:" in svc.text() and "replaced by a file" in svc.text()
         # the file removed: the service writes the directory back by itself
         data.unlink()
-        wait_for(lambda: svc.get("/healthz")[0] == 200, 30, svc, "data_dir written back")
+        wait_for(lambda: svc.get("/healthz")[0] == 200, 60, svc, "data_dir written back")
         assert "written back" in svc.text() and any((data / f).exists() for f in ("appendonlydir", "appendonly.aof"))
         report = claimwatch_status(svc)  # the running service's Redis, not an empty one of its own
         assert [f["name"] for f in report["feeds"]] == ["Test Gazette"] and report["pollers"]

@@ -52,10 +52,12 @@ def _fill(client: redis.Redis, n: int = 500) -> None:
 def test_a_deleted_data_dir_is_noticed_and_written_back(embedded: EmbeddedRedis) -> None:
     client = connect(embedded.url)
     _fill(client)
-    watch = DataDirWatch(embedded, client)
+    watch = DataDirWatch(embedded)
     assert watch.lost() is None
     shutil.rmtree(embedded.data_dir)
     assert watch.lost() == f"{embedded.data_dir} was deleted"
+    with pytest.raises(redis.ConnectionError):  # no new connection can be made: the watch keeps its own
+        connect(embedded.url, retries=0).ping()
     watch.check()
     assert watch.problem is None and watch.lost() is None
     client.set("cw:after", "1")  # the same client reconnects to the restarted server
@@ -72,7 +74,7 @@ def test_a_data_dir_that_cannot_be_written_back_keeps_health_red_until_it_can(em
     client = connect(embedded.url)
     _fill(client, 10)
     now = [0.0]
-    watch = DataDirWatch(embedded, client, clock=lambda: now[0])
+    watch = DataDirWatch(embedded, clock=lambda: now[0])
     shutil.rmtree(embedded.data_dir)
     embedded.data_dir.write_text("not a directory")
     watch.check()
