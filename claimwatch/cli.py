@@ -60,6 +60,21 @@ def _version() -> str:
         return "(not installed)"
 
 
+CONFIG_ENV = "CLAIMWATCH_CONFIG"  # the --config files when none is given, separated by ":" (the image sets it)
+
+
+def _default_config() -> list[Path]:
+    """Without --config: the files ``$CLAIMWATCH_CONFIG`` names, else config/claimwatch.toml. So a
+    `docker exec ... claimwatch status` reads the configuration the container's `run` reads."""
+    named = [Path(p) for p in os.environ.get(CONFIG_ENV, "").split(os.pathsep) if p]
+    if named:
+        return named
+    default = Path("config/claimwatch.toml")
+    if not default.is_file():
+        raise ConfigError(f"no --config given, {CONFIG_ENV} is not set and config/claimwatch.toml not found")
+    return [default]
+
+
 def _check_args(settings: Settings, target: str, watch: str | None) -> None:
     """What `check` is given, checked before it loads everything (6-13 s)."""
     if watch is not None and watch not in (names := [w.name for w in settings.watches]):
@@ -136,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if not args.config:
-            default = Path("config/claimwatch.toml")
-            if not default.is_file():
-                raise ConfigError("no --config given and config/claimwatch.toml not found")
-            args.config = [default]
+            args.config = _default_config()
         settings = load(args.config)
         _check(args, settings)
         logs.setup(settings.service.log_level, settings.service.log_format, args.command)

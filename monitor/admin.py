@@ -50,16 +50,21 @@ def service_redis(settings: Settings, url: str | None) -> Iterator[tuple[redis.R
 
 def status(settings: Settings, url: str | None, as_json: bool) -> int:
     with service_redis(settings, url) as (connection, _):
-        report = collect(Store(connection), connection)
+        report = collect(Store(connection), connection, settings)
     if as_json:
         print(json.dumps(report, indent=1, ensure_ascii=False))
         return 0
+    polling = bool(report["pollers"])
     print(f"feeds ({len(report['feeds'])}):")
     for f in report["feeds"]:
         state = "GONE" if f["gone"] else (f"{f['errors']} error(s): {f['last_error']}" if f["errors"] else "ok")
-        print(f"  {f['url']}  [{f['last_status'] or '-'}] {state}; next poll in {f['next_poll_in']} s")
+        when = f["next_poll_in"]
+        nxt = "" if when is None else "; next poll " + (
+            ("now" if when == 0 else f"in {when:.0f} s") if polling else "when a poller runs")
+        print(f"  {f['name'] or f['url']}  ({f['url']})  [{f['last_status'] or '-'}] {state}{nxt}")
     print("queues: " + ", ".join(f"{k} {v}" for k, v in report["queues"].items()))
-    print(f"pollers alive: {len(report['pollers'])}; workers: {len(report['workers'])}")
+    print(f"pollers alive: {len(report['pollers'])}; workers: {len(report['workers'])}"
+          + ("" if polling else " (no poller is running: the service is stopped)"))
     digests = report["digests"]
     if digests["claims_held"] or digests["formed_not_enqueued"]:
         held = ", ".join(f"{k}: {n}" for k, n in sorted(digests["claims_held"].items())) or "none"

@@ -32,5 +32,5 @@ def setup(level: str = "INFO", fmt: str = "text", role: str = "") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "readability", "justext"):
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "readability", "justext", "uvicorn"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

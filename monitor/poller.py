@@ -114,6 +114,8 @@ class Poller:
                 if pending:
                     await asyncio.wait(pending, timeout=5)
         finally:
+            with contextlib.suppress(redis.RedisError):  # a stopped poller is not alive (`status`, /healthz)
+                self.store.metrics.forget_heartbeat("poller", self.ident)
             await self.aclose()
 
 

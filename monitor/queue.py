@@ -1,4 +1,7 @@
-"""The RQ queues, and enqueueing jobs by dotted name (so the poller never imports the workers)."""
+"""The RQ queues, and enqueueing jobs by dotted name (so the poller never imports the workers).
+
+A job's description (what RQ shows and logs of it) is its function and id, never its arguments: an
+entry holds its feed's URL, which may carry credentials (``http://user:pass@host/feed``)."""
 
 from __future__ import annotations
 
@@ -32,8 +35,9 @@ def enqueue_entry(queue: Queue, entry: Entry) -> None:
     job_id = entry_job_id(entry)
     if queue.fetch_job(job_id) is not None:
         return
-    queue.enqueue(PROCESS_ENTRY, entry.to_dict(), job_id=job_id, job_timeout=JOB_TIMEOUT,
-                  result_ttl=RESULT_TTL, failure_ttl=7 * 86400, retry=Retry(max=3, interval=[10, 60, 300]))
+    queue.enqueue(PROCESS_ENTRY, entry.to_dict(), job_id=job_id, description=f"process_entry {job_id}",
+                  job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=7 * 86400,
+                  retry=Retry(max=3, interval=[10, 60, 300]))
 
 
 def delivery_job_id(alert_id: str, sink: str, attempt: int = 0, generation: int = 0, hops: int = 0) -> str:
@@ -61,7 +65,8 @@ def enqueue_delivery(
     after ``delay`` seconds (retries, rate-limited sends: the worker never sleeps).
     Immediate enqueues are idempotent."""
     job_id = delivery_job_id(alert.id, sink, attempt, generation, hops)
-    kwargs = dict(job_id=job_id, job_timeout=60, result_ttl=RESULT_TTL, failure_ttl=7 * 86400)
+    kwargs = dict(job_id=job_id, description=f"deliver_alert {job_id}", job_timeout=60, result_ttl=RESULT_TTL,
+                  failure_ttl=7 * 86400)
     args: tuple = (alert.to_dict(), sink, attempt)
     if generation or hops:
         args += (generation, hops)

@@ -16,6 +16,7 @@ from rq import Worker
 
 from monitor.http import safe_url
 from monitor.queue import ALERTS, ENTRIES, queues
+from monitor.settings import Settings
 from monitor.store import Store
 
 POLLER_STALE = 30.0  # seconds without a poller heartbeat: the poll loop is stuck or gone
@@ -29,17 +30,22 @@ def _shown(url: str | None) -> str:
     return shown + ("?…" if "?" in url else "")
 
 
-def collect(store: Store, connection: redis.Redis, *, recent: int = 10) -> dict[str, Any]:
+def collect(store: Store, connection: redis.Redis, settings: Settings | None = None, *,
+            recent: int = 10) -> dict[str, Any]:
+    """The report. Feed names come from ``settings`` (Redis keeps a feed by its URL); a feed due
+    already (or overdue: no poller runs) has ``next_poll_in`` 0, never a negative number."""
     alerts_q, entries_q = queues(connection)
     now = time.time()
+    names = {f.url: f.name for f in settings.feeds} if settings is not None else {}
     feeds = []
     for f in store.feeds.all():
         nxt = float(f.get("next_poll") or 0) or None
         gone = f.get("gone") == "1"
         feeds.append({
-            "url": _shown(f.get("url")), "name": f.get("name", ""), "last_status": f.get("last_status", ""),
+            "url": _shown(f.get("url")), "name": names.get(f.get("url", ""), ""),
+            "last_status": f.get("last_status", ""),
             "errors": int(f.get("errors") or 0), "last_error": f.get("last_error", ""),
-            "gone": gone, "next_poll_in": None if gone or not nxt else round(nxt - now, 1),
+            "gone": gone, "next_poll_in": None if gone or not nxt else max(0.0, round(nxt - now, 1)),
         })
     return {
         "feeds": feeds,
@@ -56,6 +62,14 @@ def collect(store: Store, connection: redis.Redis, *, recent: int = 10) -> dict[
     }
 
 
+def redis_down(e: redis.RedisError) -> dict[str, Any]:
+    """/healthz's answer when Redis fails: unreachable, or answering with a refusal (``MISCONF Errors
+    writing to the AOF file: No space left on device``: a full disk)."""
+    if isinstance(e, redis.ResponseError):
+        return {"ok": False, "redis": f"refuses commands: {e}", "problems": [f"Redis refuses commands: {e}"]}
+    return {"ok": False, "redis": f"unreachable: {type(e).__name__}"}
+
+
 def health(store: Store, connection: redis.Redis,
            extra: Callable[[], dict[str, Any]] | None = None) -> tuple[bool, dict[str, Any]]:
     checks: dict[str, Any] = {}
@@ -63,15 +77,23 @@ def health(store: Store, connection: redis.Redis,
         store.client.ping()
         checks["redis"] = "ok"
     except redis.RedisError as e:
-        return False, {"ok": False, "redis": f"unreachable: {type(e).__name__}"}
+        down = redis_down(e)
+        if extra is not None:  # what `run` knows needs no Redis: a lost data_dir is why Redis cannot be reached
+            down["problems"] = down.get("problems", []) + extra().get("problems", [])
+        return False, down
     ages = store.metrics.heartbeat_ages("poller")
     freshest = min(ages.values()) if ages else None
     checks["pollers"] = len(ages)
     checks["poller_heartbeat_age"] = None if freshest is None else round(freshest, 1)
     checks["workers"] = len(Worker.all(connection=connection))
+    problems: list[str] = []
     if extra is not None:
         checks |= extra()
-    problems = []
+        problems += checks.pop("problems", [])
+    persistence = store.client.info("persistence")
+    if persistence.get("aof_enabled") and persistence.get("aof_last_write_status", "ok") != "ok":
+        problems.append("Redis cannot write its append-only file (a full disk?): it refuses writes until it can "
+                        "(see its log)")
     if freshest is None or freshest > POLLER_STALE:
         problems.append(f"no poller loop beat in the last {POLLER_STALE:.0f} s")
     if checks["workers"] == 0:

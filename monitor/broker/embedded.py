@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import importlib.util
 import logging
 import os
@@ -75,6 +76,16 @@ def prepare_data_dir(path: Path, min_free: int = MIN_FREE_BYTES) -> None:
                        f"Redis needs {min_free >> 20} MiB to start: free some space")
 
 
+@functools.cache
+def _major_version(binary: str) -> int:
+    """redis-server's major version ("Redis server v=7.0.15 ..."), 0 when unknown."""
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+        return int(out.split("v=", 1)[1].split(".", 1)[0])
+    except (OSError, subprocess.SubprocessError, IndexError, ValueError):
+        return 0
+
+
 def _answers(path: Path) -> bool:
     """Does a server listen on this unix socket? (A plain connect: no client retries on a stale file.)"""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -112,6 +123,8 @@ class EmbeddedRedis:
             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
             "--save", "", "--daemonize", "no", "--logfile", str(self.data_dir / "redis.log"),
         ]
+        if _major_version(args[0]) >= 7:  # CONFIG SET dir from the unix socket: monitor.datadir writes a lost dir back
+            args += ["--enable-protected-configs", "local"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
                                      start_new_session=True)  # a process-group signal must not reach it

@@ -11,6 +11,8 @@ from pydantic import Field, field_validator
 
 from monitor.settings.base import Strict
 
+MIN_TOKEN_LENGTH = 16  # an API token shorter than this is guessable
+
 
 class ServiceSettings(Strict):
     redis_url: str | None = None
@@ -22,12 +24,29 @@ class ServiceSettings(Strict):
                                 "between jobs; 0 = never")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8787, ge=0, le=65535, description="health/metrics endpoint; 0 = off")
+    api_tokens: list[str] = Field(
+        [], description="bearer tokens for the HTTP endpoint (from ${ENV}; empty ones are dropped): off loopback "
+                        "every route but /healthz needs one, and routes that change something always do")
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     embeddings: Literal["auto", "use", "off"] = Field(
         "auto", description="sentence encoder for novelty: auto = use (USE multilingual, installed), off = words alone")
     max_backoff: float = Field(3600.0, gt=0, description="cap of a failing feed's back-off, seconds")
     feed_lease: float = Field(120.0, gt=0, description="seconds a poller holds a feed while polling it")
+    stop_timeout: float = Field(
+        27.0, gt=0, description="seconds from SIGTERM to exit: in-flight polls and jobs finish, or are handed back "
+                                "at the next start; keep it under a supervisor's kill timeout (Docker: 10 s)")
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _tokens(cls, v: list[str]) -> list[str]:
+        for i, token in enumerate(v):
+            if token and len(token) < MIN_TOKEN_LENGTH:
+                raise ValueError(f"[{i}] is shorter than {MIN_TOKEN_LENGTH} characters "
+                                 "(make one: openssl rand -hex 24)")
+            if any(c.isspace() for c in token):
+                raise ValueError(f"[{i}] holds white space")
+        return [t for t in v if t]
 
     @field_validator("redis_url")
     @classmethod

@@ -82,6 +82,10 @@ class Metrics:
         """``ident`` (of ``role``) is alive; it is not, ``ttl`` seconds after its last beat."""
         self.client.set(keys.heartbeat(role, ident), str(time.time()), px=int(ttl * 1000))
 
+    def forget_heartbeat(self, role: str, ident: str) -> None:
+        """``ident`` stopped: it is not alive from now on (not ``ttl`` seconds later)."""
+        self.client.delete(keys.heartbeat(role, ident))
+
     def alive(self, role: str) -> list[str]:
         """The idents of ``role`` that beat within their ttl."""
         return [as_str(k).rsplit(":", 1)[-1] for k in self.client.scan_iter(keys.heartbeats(role))]

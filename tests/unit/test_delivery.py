@@ -82,7 +82,7 @@ def test_delivery_dockerfile_basics() -> None:
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert text.startswith("#") and "FROM python:3.12-slim" in text
     assert "USER claimwatch" in text and "pip install ." in text
-    assert 'ENTRYPOINT ["claimwatch"]' in text and "EXPOSE 8787" in text and "VOLUME /data" in text
+    assert 'ENTRYPOINT ["tini", "--", "claimwatch"]' in text and "EXPOSE 8787" in text and "VOLUME /data" in text
     assert "config/docker.toml" in text
 
 
