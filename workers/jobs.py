@@ -16,7 +16,7 @@ from monitor.digests import digest_sinks
 from monitor.errors import PermanentError, TransientError
 from monitor.models import Alert, Entry, message_from_dict
 from monitor.queue import enqueue_delivery
-from workers import delivery, pipeline
+from workers import delivery, history, pipeline
 from workers.runtime import Context
 from workers.sinks import sinks_for
 
@@ -46,10 +46,12 @@ def process_entry(entry: dict[str, Any]) -> list[str]:
 
 def handle_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> list[pipeline.Assessment]:
     """Judge the entry (``workers.pipeline``), then enqueue each alert's deliveries, one job per sink
-    not yet sent to (deterministic job ids: a re-run enqueues no second job)."""
+    not yet sent to (deterministic job ids: a re-run enqueues no second job), then keep what the
+    desk shows of it (``workers.history``)."""
     outcome = pipeline.process_entry(entry, ctx, last_try=last_try)
     for alert in outcome.alerts:
         enqueue_deliveries(alert, ctx)
+    history.record(ctx.store, outcome, entry)
     return outcome.assessments
 
 

@@ -76,6 +76,7 @@ class Outcome:
 
     assessments: list[Assessment]
     alerts: list[Alert]
+    article: Article | None = None  # what was judged (None: a re-run of a finished job)
 
 
 def _year(published: str | None) -> int | None:
@@ -153,6 +154,7 @@ def make_alert(article: Article, a: Assessment) -> Alert:
         article_published=article.published,
         claims=tuple(v.claim() for v in a.new),
         detected_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        extra={"lang": a.lang},
     )
 
 
@@ -267,4 +269,4 @@ def process_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> Outco
         store.articles.save(entry.url, {f"watch:{name}": a.status,
                                        **({"duplicate_of": a.duplicate_of} if a.duplicate_of else {})})
     store.articles.save(entry.url, {"status": "done"})
-    return Outcome(out, [a.alert for a in out if a.alert is not None])
+    return Outcome(out, [a.alert for a in out if a.alert is not None], article)
