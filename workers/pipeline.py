@@ -119,7 +119,7 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
     if not learned and not query.matches(f"{article.title}\n{article.text}"):
         return Assessment(watch.name, "no_match", "the text does not match the watch's keywords")
     r = reading or read(article, analyzer)
-    if r.relevance is not None and r.relevance[0] == knowledge.synced == len(knowledge.items):
+    if r.relevance is not None and r.relevance[0] == knowledge.synced == knowledge.held:
         score = r.relevance[1]  # scored outside the lock against this very index
     else:
         score = relevance(r.terms, knowledge, r.lang)
@@ -180,7 +180,7 @@ def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context, le
     try:
         return _judge_and_register_in(article, watch, ctx, knowledge, learned)
     except BaseException:
-        if len(knowledge.items) != knowledge.synced or len(knowledge.dates) != dates:  # (or a sync's dates)
+        if knowledge.held != knowledge.synced or len(knowledge.dates) != dates:  # (or a sync's dates)
             ctx.stale.add(watch.name)
         raise
 
