@@ -22,7 +22,8 @@ from _common import _NAMES, Table, _sentence, pct, redis_server, verdict
 
 from monitor.broker import connect
 from monitor.store import Store
-from monitor.store.claims import Filters, Source, _encode_repeat, claim_id, sentence_key
+from monitor.store.claim_record import encode_repeat
+from monitor.store.claims import Filters, Source, claim_id, sentence_key
 from monitor.store.hashing import digest, digest_bytes
 
 WATCH = "bench"
@@ -65,7 +66,7 @@ def load(store: Store, claims: int, repeats: int, rng: random.Random) -> list[st
         for i in range(start, min(repeats, start + batch)):
             cid = ids[min(int(rng.expovariate(1 / (claims / 10))), claims - 1)]  # a few claims repeated a lot
             src = _source(rng, claims + i, outlets, t0)
-            c._corroborate(keys=[f"cw:w:{WATCH}:repeats:{cid}"], args=[digest(src.url, 8), _encode_repeat(src)],
+            c._corroborate(keys=[f"cw:w:{WATCH}:repeats:{cid}"], args=[digest(src.url, 8), encode_repeat(src)],
                            client=pipe)
             pipe.hsetnx(f"cw:w:{WATCH}:claimof", sentence_key(f"{src.url} sentence"), cid)
             pipe.hset(f"cw:w:{WATCH}:byurl", digest_bytes(src.url), cid)

@@ -28,11 +28,11 @@ import redis
 
 from monitor.filters import fold
 from monitor.store import keys
+from monitor.store.claim_record import US, Source, clean, decode_repeat, encode_repeat
 from monitor.store.hashing import digest, digest_bytes
 from monitor.store.values import as_str
 
 CHUNK = 1000  # claims per search chunk
-_US = "\x1f"
 
 # Record a claim once. KEYS: claims hash, seq counter, claim-of hash, by-url hash.
 # ARGV: id, record JSON (seq is added here), chunk key prefix, line after "seq US", sentence digest, url digest.
@@ -139,36 +139,6 @@ def _unix(iso: str | None) -> int:
         return 0
 
 
-def _clean(value: str | None) -> str:
-    return (value or "").replace(_US, " ").replace("\n", " ").replace("\x1e", " ")
-
-
-@dataclass(frozen=True)
-class Source:
-    """An article that carried a claim: first, or as a repeat."""
-
-    url: str
-    outlet: str
-    title: str = ""
-    published: str | None = None
-    lang: str = ""
-    seen: str = ""  # when the service read it (ISO 8601)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"url": self.url, "outlet": self.outlet, "title": self.title, "published": self.published,
-                "lang": self.lang, "seen": self.seen}
-
-
-def _encode_repeat(src: Source) -> str:
-    return _US.join([digest(src.url, 8), *(_clean(v) for v in (src.seen, src.published, src.lang, src.outlet,
-                                                                  src.url, src.title))])
-
-
-def _decode_repeat(raw: bytes | str) -> dict[str, Any]:
-    _h, seen, published, lang, outlet, url, title = as_str(raw).split(_US, 6)
-    return Source(url, outlet, title, published or None, lang, seen).to_dict()
-
-
 @dataclass(frozen=True)
 class Filters:
     """What a timeline page asks for: every field optional."""
@@ -204,8 +174,8 @@ class Claims:
         cid = claim_id(watch, text)
         rec = {"id": cid, "text": text, "attribution": attribution, "alert": alert_id,
                "nearest_known": dict(nearest) if nearest else None, "first": source.to_dict()}
-        line = _US.join([cid, str(_unix(source.seen) or int(time.time())), _clean(source.lang).lower(),
-                         fold(_clean(source.outlet)), fold(_clean(text))])
+        line = US.join([cid, str(_unix(source.seen) or int(time.time())), clean(source.lang).lower(),
+                         fold(clean(source.outlet)), fold(clean(text))])
         return int(self._record(
             keys=[keys.claims(watch), keys.claims_seq(watch), keys.claim_of(watch), keys.claims_by_url(watch)],
             args=[cid, json.dumps(rec, ensure_ascii=False), keys.claims_chunk(watch, ""), line, sentence_key(text),
@@ -228,7 +198,7 @@ class Claims:
         """One more article repeating claim ``cid`` (once per article); its sentence now stands for the
         claim too, so a copy of the copy counts."""
         added = bool(self._corroborate(keys=[keys.claim_repeats(watch, cid)],
-                                       args=[digest(source.url, 8), _encode_repeat(source)]))
+                                       args=[digest(source.url, 8), encode_repeat(source)]))
         pipe = self.client.pipeline(transaction=False)
         if sentence:
             pipe.hsetnx(keys.claim_of(watch), sentence_key(sentence), cid)
@@ -277,7 +247,7 @@ class Claims:
                 continue
             claim = json.loads(rec)
             if repeats:
-                rs = [_decode_repeat(r) for r in reps]
+                rs = [decode_repeat(r) for r in reps]
                 claim["corroboration"] = rs
                 claim["summary"] = {"repeats": len(rs), "outlets": len({r["outlet"] for r in rs}),
                                     "languages": sorted({r["lang"] for r in rs if r["lang"]})}

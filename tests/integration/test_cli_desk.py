@@ -31,7 +31,8 @@ def test_seed_and_feedback_commands(tmp_path: Path, redis_url: str, redis_client
     assert main(["seed", "add", "w", "--file", str(fact), *cfg]) == 0
     assert main(["seed", "add", "w", "--url", "https://news.example/kursk", *cfg]) == 0
     store = Store(redis_client)
-    store.claims.record("w", "Drones hit Kursk on Monday, officials said.", None, Source("https://a.example/1", "A"), "x")
+    src = Source("https://a.example/1", "A")
+    store.claims.record("w", "Drones hit Kursk on Monday, officials said.", None, src, "x")
     cid = claim_id("w", "Drones hit Kursk on Monday, officials said.")
     assert main(["feedback", "not-new", "w", cid, "--repeats", "The governor said 3 drones hit Kursk.", *cfg]) == 0
     assert main(["feedback", "off-topic", "w", "https://b.example/2", *cfg]) == 0
