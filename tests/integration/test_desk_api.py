@@ -127,3 +127,24 @@ def test_the_openapi_document_describes_every_route() -> None:
     assert routes == described
     refs = json.dumps(doc).split('"$ref": "#/components/schemas/')[1:]
     assert {r.split('"')[0] for r in refs} <= set(doc["components"]["schemas"])
+
+
+def test_a_dead_letter_is_shown_and_sent_again(client: TestClient, redis_client: redis.Redis) -> None:
+    store = Store(redis_client)
+    alert = {"id": "al1", "type": "new_claims", "watch": WATCH, "article_url": "https://a.example/1",
+             "article_title": "T", "article_source": "A", "article_published": None, "claims": [],
+             "detected_at": "2026-06-01T00:00:00+00:00"}
+    store.deliveries.set_status("al1", "0:slack", "failed: gone")
+    store.deliveries.dead_letter({"alert": alert, "sink": "0:slack", "error": "gone: 404", "attempts": 1,
+                                  "at": "2026-06-01T00:00:01+00:00"})
+    (dead,) = client.get("/api/v1/deliveries").json()["dead_letters"]
+    assert dead == {"alert_id": "al1", "watch": WATCH, "title": "T", "sink": "0:slack", "error": "gone: 404",
+                    "attempts": 1, "at": "2026-06-01T00:00:01+00:00"}
+    assert client.post("/api/v1/deliveries/retry", json={"sink": "nope"},
+                       headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 400
+    r = client.post("/api/v1/deliveries/retry", json={"alert_id": "al1"}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 202 and r.json()["requeued"] == [{"alert_id": "al1", "sink": "0:slack",
+                                                               "error": "gone: 404"}]
+    assert client.get("/api/v1/deliveries").json()["dead_letters"] == []
+    (job,) = Queue(ALERTS, connection=redis_client).jobs
+    assert job.func_name == "workers.jobs.deliver_alert" and job.args[1] == "0:slack"
