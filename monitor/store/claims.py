@@ -33,6 +33,7 @@ from monitor.store.hashing import digest, digest_bytes
 from monitor.store.values import as_str
 
 CHUNK = 1000  # claims per search chunk
+SHOWN = 100  # repeats listed with each claim of a page (the summary counts them all; one claim: all)
 
 # Record a claim once. KEYS: claims hash, seq counter, claim-of hash, by-url hash.
 # ARGV: id, record JSON (seq is added here), chunk key prefix, line after "seq US", sentence digest, url digest.
@@ -232,8 +233,10 @@ class Claims:
         more = int(ids[limit - 1][0]) if len(ids) > limit else None
         return page, more
 
-    def get_many(self, watch: str, ids: list[str], repeats: bool = True) -> list[dict[str, Any]]:
-        """The claims' records, each with its corroboration (``repeats``) and a summary of it."""
+    def get_many(self, watch: str, ids: list[str], repeats: bool = True,
+                 shown: int | None = SHOWN) -> list[dict[str, Any]]:
+        """The claims' records, each with its corroboration (``repeats``: the first ``shown`` repeats,
+        every one when None) and a summary of all of them."""
         if not ids:
             return []
         pipe = self.client.pipeline(transaction=False)
@@ -248,7 +251,7 @@ class Claims:
             claim = json.loads(rec)
             if repeats:
                 rs = [decode_repeat(r) for r in reps]
-                claim["corroboration"] = rs
+                claim["corroboration"] = rs if shown is None else rs[:shown]
                 claim["summary"] = {"repeats": len(rs), "outlets": len({r["outlet"] for r in rs}),
                                     "languages": sorted({r["lang"] for r in rs if r["lang"]})}
             else:
@@ -257,7 +260,7 @@ class Claims:
         return out
 
     def get(self, watch: str, cid: str) -> dict[str, Any] | None:
-        found = self.get_many(watch, [cid])
+        found = self.get_many(watch, [cid], shown=None)
         return found[0] if found else None
 
     def annotate(self, watch: str, cid: str, **fields: Any) -> bool:

@@ -50,7 +50,8 @@ _SCHEMAS: dict[str, Any] = {
         "nearest_known": {"type": ["object", "null"], "properties": {"text": _STR, "similarity": {"type": "number"}}},
         "first": _ref("Source"),
         "corroboration": {"type": "array", "items": _ref("Source"),
-                          "description": "every later article that repeated the claim, oldest first"},
+                          "description": "every later article that repeated the claim, oldest first "
+                                         "(in a page: the first 100; `summary.repeats` counts all)"},
         "summary": _obj({"repeats": _INT, "outlets": _INT, "languages": {"type": "array", "items": _STR}}),
         "feedback": {"type": "object", "description": "the user's feedback on it, if any (kind, id, at)"},
     }, ["id", "seq", "text", "first"]),

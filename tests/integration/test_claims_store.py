@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 
 from monitor.store import Store
-from monitor.store.claims import CHUNK, Filters, Source, claim_id
+from monitor.store.claims import CHUNK, SHOWN, Filters, Source, claim_id
 
 
 def _src(i: int, outlet: str = "Wire", lang: str = "en", day: int = 1) -> Source:
@@ -52,3 +52,15 @@ def test_pages_newest_first_with_a_cursor_and_filters(redis_client: redis.Redis)
     assert day and all(c["first"]["seen"].startswith("2026-06-05") for c in day)
     assert claims.page("w", Filters(text="nowhere"))[0] == []
     assert claims.page("other") == ([], None)
+
+
+def test_a_page_lists_the_first_repeats_and_counts_them_all(redis_client: redis.Redis) -> None:
+    claims = Store(redis_client).claims
+    claims.record("w", "Drones hit Kursk on Monday, officials said.", None, _src(0), "a0")
+    cid = claim_id("w", "Drones hit Kursk on Monday, officials said.")
+    for i in range(1, SHOWN + 21):
+        claims.corroborate("w", cid, _src(i, f"Outlet {i % 7}", "ru" if i % 2 else "en"))
+    (listed,), _ = claims.page("w")
+    assert len(listed["corroboration"]) == SHOWN and listed["summary"]["repeats"] == SHOWN + 20
+    assert listed["summary"]["outlets"] == 7 and listed["summary"]["languages"] == ["en", "ru"]
+    assert len(claims.get("w", cid)["corroboration"]) == SHOWN + 20  # type: ignore[index]
