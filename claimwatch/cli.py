@@ -1,4 +1,5 @@
-"""`claimwatch` (== `python -m claimwatch`): run, poller, worker, check, status, test-alert, alerts retry.
+"""`claimwatch` (== `python -m claimwatch`): run, poller, worker, check, status, test-alert, alerts retry,
+seed add|list, feedback not-new|off-topic|list.
 
 The composition root: the one place that imports both sides, ``monitor`` (the poller, the service
 and the core) and ``workers`` (the pipeline and the sinks), with plain imports, so import-linter
@@ -50,6 +51,26 @@ def _parser() -> argparse.ArgumentParser:
     r = asub.add_parser("retry", parents=[common], help="send the dead letters (deliveries that failed for good) again")
     r.add_argument("--sink", help="only this sink: its name (0:slack), index (0) or type (slack)")
     r.add_argument("--id", dest="alert_id", help="only this alert id")
+    sd = sub.add_parser("seed", parents=[common], help="a watch's known facts: add one, list them")
+    sdsub = sd.add_subparsers(dest="seed_command", required=True)
+    sa = sdsub.add_parser("add", parents=[common], help="add a known fact (text), a page (--url) or a file (--file)")
+    sa.add_argument("watch")
+    sa.add_argument("text", nargs="?", help="the fact, in one or more sentences")
+    sa.add_argument("--url", dest="page", help="a page whose article text becomes known")
+    sa.add_argument("--file", type=Path, help="a text file whose sentences become known")
+    sl = sdsub.add_parser("list", parents=[common], help="the seed files and the known facts added since")
+    sl.add_argument("watch")
+    fb = sub.add_parser("feedback", parents=[common], help="teach a watch: a claim was not new, an article off topic")
+    fbsub = fb.add_subparsers(dest="feedback_command", required=True)
+    nn = fbsub.add_parser("not-new", parents=[common], help="a claim was no news: it becomes known")
+    nn.add_argument("watch")
+    nn.add_argument("claim", help="the claim's id (the desk and the API show it)")
+    nn.add_argument("--repeats", help="the known sentence it repeats (default: none named)")
+    ot = fbsub.add_parser("off-topic", parents=[common], help="an article was not about this watch")
+    ot.add_argument("watch")
+    ot.add_argument("url", help="the article's URL")
+    fl = fbsub.add_parser("list", parents=[common], help="the feedback given, newest first, and what it did")
+    fl.add_argument("--watch")
     return ap
 
 
@@ -144,7 +165,24 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from monitor.admin import alerts_retry
 
         return alerts_retry(settings, _redis_url(settings, False), args.sink, args.alert_id)
+    if args.command in ("seed", "feedback"):
+        return _desk(args, settings)
     return 2
+
+
+def _desk(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.desk import commands
+
+    url = _redis_url(settings, False)
+    if args.command == "seed" and args.seed_command == "add":
+        return commands.seed_add(settings, url, args.watch, args.text, args.page, args.file)
+    if args.command == "seed":
+        return commands.seed_list(settings, url, args.watch)
+    if args.feedback_command == "list":
+        return commands.feedback_list(settings, url, args.watch)
+    kind = {"not-new": "not_new", "off-topic": "off_topic"}[args.feedback_command]
+    return commands.feedback(settings, url, kind, args.watch, args.claim if kind == "not_new" else args.url,
+                             getattr(args, "repeats", None))
 
 
 def main(argv: list[str] | None = None) -> int:

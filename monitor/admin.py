@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterator
 
 import redis
 
 from monitor.broker import EmbeddedRedis, connect
-from monitor.errors import ConfigError
-from monitor.models import message_from_dict
-from monitor.queue import enqueue_delivery, queues
+from monitor.desk.actions import retry_dead
 from monitor.settings import Settings
 from monitor.status import collect
 from monitor.store import Store
@@ -82,29 +79,15 @@ def status(settings: Settings, url: str | None, as_json: bool) -> int:
     return 0
 
 
-def sink_names(settings: Settings, selector: str | None) -> list[str]:
-    """The names ("{index}:{type}") of the enabled sinks ``selector`` picks (name, index or type)."""
-    names = [f"{i}:{a.type}" for i, a in enumerate(settings.alerts) if a.enabled]
-    return [n for n in names if not selector or selector in (n, *n.split(":", 1))]
-
-
 def alerts_retry(settings: Settings, url: str | None, selector: str | None, alert_id: str | None) -> int:
     """Move dead letters of configured sinks back onto the delivery queue (the workers send them)."""
-    names = sink_names(settings, selector)
-    if selector and not names:
-        raise ConfigError(f"alerts: no enabled sink matches {selector!r}")
     with service_redis(settings, url) as (connection, service_running):
-        store, alerts_q = Store(connection), queues(connection)[0]
-        generation = int(time.time())
-        resent = 0
-        for name in names:
-            for letter in store.deliveries.take_dead_letters(name, alert_id):
-                alert = message_from_dict(letter["alert"])
-                store.deliveries.clear(alert.id, name)
-                enqueue_delivery(alerts_q, alert, name, generation=generation)
-                resent += 1
-                print(f"  {alert.id} -> sink {name} (failed before: {letter.get('error', '?')})")
+        store = Store(connection)
+        resent = retry_dead(store, connection, settings, selector, alert_id)
+        for r in resent:
+            print(f"  {r['alert_id']} -> sink {r['sink']} (failed before: {r['error']})")
         left = len(store.deliveries.dead_letters())
-    print(f"re-queued {resent} deliver{'y' if resent == 1 else 'ies'}; {left} dead letter(s) left"
+    n = len(resent)
+    print(f"re-queued {n} deliver{'y' if n == 1 else 'ies'}; {left} dead letter(s) left"
           + ("" if service_running else " (the workers of `claimwatch run` send them when it runs)"))
     return 0

@@ -17,6 +17,7 @@ ENTRIES = "claimwatch-entries"
 ALERTS = "claimwatch-alerts"
 PROCESS_ENTRY = "workers.jobs.process_entry"
 DELIVER_ALERT = "workers.jobs.deliver_alert"
+APPLY_FEEDBACK = "workers.jobs.apply_feedback"
 JOB_TIMEOUT = 300  # seconds one article may take
 RESULT_TTL = 3600
 
@@ -74,3 +75,11 @@ def enqueue_delivery(
         queue.enqueue_in(timedelta(seconds=delay), DELIVER_ALERT, *args, **kwargs)
     elif queue.fetch_job(job_id) is None:
         queue.enqueue(DELIVER_ALERT, *args, **kwargs)
+
+
+def enqueue_feedback(queue: Queue, feedback_id: str) -> None:
+    """One job applying a user's feedback (``workers.jobs.apply_feedback``); on the alerts queue, which
+    workers take first, so it is applied before the next article is judged. A page to fetch may fail
+    for now: retried as an entry's is."""
+    queue.enqueue(APPLY_FEEDBACK, feedback_id, job_id=f"feedback-{feedback_id}", job_timeout=JOB_TIMEOUT,
+                  result_ttl=RESULT_TTL, failure_ttl=7 * 86400, retry=Retry(max=3, interval=[10, 60, 300]))

@@ -13,10 +13,10 @@ from typing import Any
 from rq import get_current_job
 
 from monitor.digests import digest_sinks
-from monitor.errors import PermanentError, TransientError
+from monitor.errors import ConfigError, PermanentError, TransientError
 from monitor.models import Alert, Entry, message_from_dict
 from monitor.queue import enqueue_delivery
-from workers import delivery, pipeline
+from workers import delivery, feedback, history, pipeline
 from workers.runtime import Context
 from workers.sinks import sinks_for
 
@@ -46,11 +46,30 @@ def process_entry(entry: dict[str, Any]) -> list[str]:
 
 def handle_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> list[pipeline.Assessment]:
     """Judge the entry (``workers.pipeline``), then enqueue each alert's deliveries, one job per sink
-    not yet sent to (deterministic job ids: a re-run enqueues no second job)."""
+    not yet sent to (deterministic job ids: a re-run enqueues no second job), then keep what the
+    desk shows of it (``workers.history``)."""
     outcome = pipeline.process_entry(entry, ctx, last_try=last_try)
     for alert in outcome.alerts:
         enqueue_deliveries(alert, ctx)
+    history.record(ctx.store, outcome, entry)
     return outcome.assessments
+
+
+def apply_feedback(feedback_id: str) -> str:
+    """A user's feedback (``monitor.store.feedback``) applied to the watch's knowledge; marked applied,
+    or failed with the reason (a page that cannot be fetched, a watch no longer configured)."""
+    ctx = context()
+    item = ctx.store.feedback.get(feedback_id)
+    if item is None:
+        return "no such feedback"
+    try:
+        done = feedback.apply(item, ctx)
+    except (PermanentError, ConfigError, KeyError, ValueError) as e:
+        ctx.store.feedback.mark(feedback_id, "failed", result=str(e))
+        return f"failed: {e}"
+    ctx.store.feedback.mark(feedback_id, "applied", result=done)
+    log.info("feedback %s (%s, watch %s): %s", feedback_id, item["kind"], item["watch"], done)
+    return done
 
 
 def enqueue_deliveries(alert: Alert, ctx: Context) -> None:

@@ -58,6 +58,8 @@ class Knowledge:
         self.langs: Counter[str] = Counter()  # known sentences per language
         self.term_total = 0  # content terms over all known sentences
         self.synced = 0  # how many of the Redis list's entries are in this index
+        self.offtopic: Counter[str] = Counter()  # terms of articles a user said were not about the watch
+        self.skipped = 0  # the list's "offtopic" entries: counted there, not known sentences
         self._alias: dict[tuple[str, bool], str] = {}  # fuzzy matches: (term, is a name) -> known spelling
         self._misses: set[tuple[str, bool]] = set()  # and the terms that matched nothing
         self._shelved = False  # a word was shelved since the misses were last forgotten
@@ -107,6 +109,11 @@ class Knowledge:
         undated = {s for s in (rec.source for rec in records) if s not in self._source_terms}
         for i, rec in enumerate(records):
             source = rec.source
+            if rec.kind == "offtopic":  # a user's "not about this watch": its words count against the story
+                self.offtopic.update(self.analyzer.unpack(rec.terms).all if rec.terms else
+                                     self.analyzer.terms(rec.text, rec.lang).all)
+                self.skipped += 1
+                continue
             self.add(rec.text, rec.lang, source, rec.kind,
                      terms=self.analyzer.unpack(rec.terms), vector=None if vectors is None else vectors[i])
             if rec.published and source in undated:
@@ -124,6 +131,11 @@ class Knowledge:
         # packed terms: other workers index it without analysing the text again
         return KnownRecord(item.text, item.source, item.kind, lang, published, model, vector,
                            self.analyzer.pack(item.terms) or "")
+
+    @property
+    def held(self) -> int:
+        """How many of the Redis list's entries this index has read (known sentences and the others)."""
+        return len(self.items) + self.skipped
 
     def sync(self, store: Store) -> int:
         """Read what other workers added since the last sync; returns how many sentences."""
@@ -238,7 +250,8 @@ class Knowledge:
         known = self.canonical(term)
         if known not in self.df or not self.term_total:
             return False
-        return self.df[known] / self.term_total >= TOPICAL_LIFT * _general_frequency(known, lang)
+        df = self.df[known] - self.offtopic[known]  # texts a user said were about something else do not count
+        return df > 0 and df / self.term_total >= TOPICAL_LIFT * _general_frequency(known, lang)
 
     def topical_share(self, terms: Iterable[str], lang: str) -> float:
         """Of these distinct terms, the share that is characteristic of the watch's story."""

@@ -76,6 +76,7 @@ class Outcome:
 
     assessments: list[Assessment]
     alerts: list[Alert]
+    article: Article | None = None  # what was judged (None: a re-run of a finished job)
 
 
 def _year(published: str | None) -> int | None:
@@ -118,7 +119,7 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
     if not learned and not query.matches(f"{article.title}\n{article.text}"):
         return Assessment(watch.name, "no_match", "the text does not match the watch's keywords")
     r = reading or read(article, analyzer)
-    if r.relevance is not None and r.relevance[0] == knowledge.synced == len(knowledge.items):
+    if r.relevance is not None and r.relevance[0] == knowledge.synced == knowledge.held:
         score = r.relevance[1]  # scored outside the lock against this very index
     else:
         score = relevance(r.terms, knowledge, r.lang)
@@ -153,6 +154,7 @@ def make_alert(article: Article, a: Assessment) -> Alert:
         article_published=article.published,
         claims=tuple(v.claim() for v in a.new),
         detected_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        extra={"lang": a.lang},
     )
 
 
@@ -178,7 +180,7 @@ def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context, le
     try:
         return _judge_and_register_in(article, watch, ctx, knowledge, learned)
     except BaseException:
-        if len(knowledge.items) != knowledge.synced or len(knowledge.dates) != dates:  # (or a sync's dates)
+        if knowledge.held != knowledge.synced or len(knowledge.dates) != dates:  # (or a sync's dates)
             ctx.stale.add(watch.name)
         raise
 
@@ -267,4 +269,4 @@ def process_entry(entry: Entry, ctx: Context, *, last_try: bool = True) -> Outco
         store.articles.save(entry.url, {f"watch:{name}": a.status,
                                        **({"duplicate_of": a.duplicate_of} if a.duplicate_of else {})})
     store.articles.save(entry.url, {"status": "done"})
-    return Outcome(out, [a.alert for a in out if a.alert is not None])
+    return Outcome(out, [a.alert for a in out if a.alert is not None], article)

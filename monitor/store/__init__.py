@@ -13,6 +13,10 @@ part of the state it touches and where its code is::
     store.digests     digests.Digests              digest sinks' buffers, formed digests, their leases
     store.rates       rates.RateLimits             chat targets' send slots
     store.metrics     metrics.Metrics              counters, latencies, heartbeats
+    store.claims      claims.Claims                each watch's claim history: first source, repeats
+    store.history     history.History              each watch's articles and claims per day, outcomes
+    store.verdicts    verdicts.Verdicts            each article's verdicts, sentence by sentence
+    store.feedback    feedback.Feedback            the users' feedback and whether it was applied
 
 ``keys`` names every key (the whole ``cw:`` layout, documented once); ``hashing`` is the one hash
 behind every derived name and id; ``packed`` and ``docs`` are the compact forms two concerns share.
@@ -25,16 +29,20 @@ import redis
 
 from monitor.store.alerts import Alerts
 from monitor.store.articles import Articles
+from monitor.store.claims import Claims
 from monitor.store.dedup import Dedup
 from monitor.store.deliveries import Deliveries
 from monitor.store.digests import Digests
+from monitor.store.feedback import Feedback
 from monitor.store.feeds import Feeds
 from monitor.store.hashing import digest
+from monitor.store.history import History
 from monitor.store.known import KnownSentences
 from monitor.store.known_record import KnownRecord
 from monitor.store.metrics import Metrics
 from monitor.store.rates import RateLimits
 from monitor.store.seen import Seen
+from monitor.store.verdicts import Verdicts
 
 __all__ = ["KnownRecord", "Store", "digest"]
 
@@ -54,6 +62,10 @@ class Store:
         self.digests = Digests(client)
         self.rates = RateLimits(client)
         self.metrics = Metrics(client)
+        self.claims = Claims(client)
+        self.history = History(client)
+        self.verdicts = Verdicts(client)
+        self.feedback = Feedback(client)
 
     def clear_leases(self) -> int:
         """Drop every feed lease, digest lease and novelty lock; how many there were. For the start of a service

@@ -21,6 +21,17 @@ sentences; tests/integration/test_store_layout.py pins it).
     cw:w:{watch}:seeded       hash    seed file -> content hash                    known
     cw:w:{watch}:lock         string  novelty lock                                 known
     cw:w:{watch}:seed:lock    string  seed lock: one worker seeds, others wait     known
+    cw:w:{watch}:claims       hash    claim id -> its record and first source      claims
+    cw:w:{watch}:claims:seq   string  claims recorded (each one's seq)             claims
+    cw:w:{watch}:claims:lines:{n} string  chunk n of the timeline's search lines   claims
+    cw:w:{watch}:claimof      hash    sentence hash -> the claim it is or repeats  claims
+    cw:w:{watch}:byurl        hash    article url hash -> the claims it carried    claims
+    cw:w:{watch}:repeats:{id} list    the articles that repeated a claim           claims
+    cw:w:{watch}:daily        hash    "day|claims", "day|articles" -> count        history
+    cw:w:{watch}:outcomes     hash    outcome -> articles                          history
+    cw:w:{watch}:verdicts:{uh} string an article's verdicts (zlib JSON, 30 d)      verdicts
+    cw:feedback               hash    feedback id -> the user's feedback (JSON)    feedback
+    cw:feedback:log           list    feedback ids, newest last                    feedback
     cw:alerts                 stream  alert log (last ~10,000)                     alerts
     cw:alert:{alert_id}       string  the alert as JSON (30 d)                     alerts
     cw:delivery:{alert_id}    hash    sink -> "sent" | "failed: kind"              deliveries
@@ -137,6 +148,60 @@ def seed_lock(watch: str) -> str:
 
 LOCKS = PREFIX + "w:*:lock"
 """Pattern of every novelty lock (and seed lock)."""
+
+# ---------------------------------------------------------------------- the desk: claim history
+
+
+def claims(watch: str) -> str:
+    """hash: claim id -> the claim as JSON (text, attribution, alert id, first source, seq, feedback)."""
+    return f"{PREFIX}w:{watch}:claims"
+
+
+def claims_seq(watch: str) -> str:
+    """string: how many claims were recorded; each claim's ``seq`` orders the timeline."""
+    return f"{PREFIX}w:{watch}:claims:seq"
+
+
+def claims_chunk(watch: str, n: int | str) -> str:
+    """string: the timeline's search lines of claims (n * CHUNK, (n + 1) * CHUNK] (``claims``)."""
+    return f"{PREFIX}w:{watch}:claims:lines:{n}"
+
+
+def claim_of(watch: str) -> str:
+    """hash: 8-byte hash of a folded sentence -> the id of the claim it is, or repeats."""
+    return f"{PREFIX}w:{watch}:claimof"
+
+
+def claims_by_url(watch: str) -> str:
+    """hash: 8-byte url hash -> the ids of the claims the article carried, comma-separated."""
+    return f"{PREFIX}w:{watch}:byurl"
+
+
+def claim_repeats(watch: str, claim_id: str) -> str:
+    """list: the articles that repeated a claim after its first source (one per article)."""
+    return f"{PREFIX}w:{watch}:repeats:{claim_id}"
+
+
+def daily(watch: str) -> str:
+    """hash: "YYYY-MM-DD|claims" and "YYYY-MM-DD|articles" -> how many that day (UTC)."""
+    return f"{PREFIX}w:{watch}:daily"
+
+
+def outcomes(watch: str) -> str:
+    """hash: outcome (new_claims, no_new_claims, duplicate, off_topic, no_match) -> articles."""
+    return f"{PREFIX}w:{watch}:outcomes"
+
+
+def verdicts(watch: str, url: str) -> str:
+    """string: what the watch made of one article, sentence by sentence (zlib JSON, 30 days)."""
+    return f"{PREFIX}w:{watch}:verdicts:{digest(url)}"
+
+
+FEEDBACK = PREFIX + "feedback"
+"""hash: feedback id -> the user's feedback as JSON (kind, watch, what, status)."""
+
+FEEDBACK_LOG = PREFIX + "feedback:log"
+"""list: feedback ids in the order given."""
 
 # ---------------------------------------------------------------------- alerts and deliveries
 

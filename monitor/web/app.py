@@ -35,7 +35,7 @@ from monitor.web.auth import Auth, TokenGate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-OPEN_PATHS = ("/healthz",)  # answered without a token wherever the endpoint listens
+OPEN_PATHS = ("/healthz", "/login")  # answered without a token wherever the endpoint listens (/login: to sign in)
 READ_THREADS = 4  # blocking Redis reads at once; also the size of the endpoint's connection pool
 
 

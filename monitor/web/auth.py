@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from monitor.web.session import SESSION, session_value
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -65,9 +67,23 @@ class Auth:
             ok |= hmac.compare_digest(presented, token)
         return ok and bool(presented)
 
-    def refusal(self, authorization: str | None, access: Access) -> Response | None:
+    def valid_session(self, cookie: str | None) -> bool:
+        """A desk page's sign-in cookie (``monitor.web.session``): the HMAC of one of the tokens."""
+        presented = (cookie or "").encode()
+        ok = False
+        for token in self.tokens:
+            ok |= hmac.compare_digest(presented, session_value(token).encode())
+        return ok and bool(presented)
+
+    def signed_in(self, request: Request) -> bool:
+        """Does the request carry a valid token (bearer header) or sign-in cookie?"""
+        scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
+        return ((scheme.lower() == "bearer" and self.valid(value.strip().encode()))
+                or self.valid_session(request.cookies.get(SESSION)))
+
+    def refusal(self, authorization: str | None, access: Access, cookie: str | None = None) -> Response | None:
         """None when the request may go on; else the answer that refuses it (401, or 403 when no token
-        is configured at all)."""
+        is configured at all). ``cookie``: the desk's sign-in cookie, which counts as the token."""
         if not self.needs_token(access):
             return None
         if not self.tokens:
@@ -75,6 +91,8 @@ class Auth:
                                 status_code=403)
         scheme, _, value = (authorization or "").partition(" ")
         if scheme.lower() == "bearer" and self.valid(value.strip().encode()):
+            return None
+        if self.valid_session(cookie):
             return None
         return JSONResponse({"error": "a valid bearer token is required (Authorization: Bearer ...)"},
                             status_code=401, headers={"WWW-Authenticate": 'Bearer realm="claimwatch"'})
@@ -90,7 +108,8 @@ def requires(access: Access) -> Callable[[Endpoint], Endpoint]:
     def decorate(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
-            refused = _auth(request.scope).refusal(request.headers.get("authorization"), access)
+            refused = _auth(request.scope).refusal(request.headers.get("authorization"), access,
+                                                   request.cookies.get(SESSION))
             return refused if refused is not None else await endpoint(request)
 
         return guarded
@@ -106,7 +125,9 @@ class _Guard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            refused = _auth(scope).refusal(Request(scope).headers.get("authorization"), self.access(scope))
+            request = Request(scope)
+            refused = _auth(scope).refusal(request.headers.get("authorization"), self.access(scope),
+                                           request.cookies.get(SESSION))
             if refused is not None:
                 await refused(scope, receive, send)
                 return

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from monitor.web.api import api_routes
+from monitor.web.pages import page_routes
+
 
 def extra_routes() -> list[BaseRoute]:
-    return []
+    """The analyst's desk: its JSON API (``/api/v1``) and its pages."""
+    return [*api_routes(), *page_routes()]
