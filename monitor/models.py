@@ -49,6 +49,8 @@ class Entry:
     published: str | None = None  # ISO 8601
     author: str | None = None
     learned: tuple[str, ...] = ()  # the watches whose learned profile, not keywords, kept it (``monitor.profile``)
+    text: str = ""  # the article itself when the source carries it whole (a Telegram post): no page is fetched
+    origin: str = ""  # whom the source took it from (a forward's original channel): named in the alert's source
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

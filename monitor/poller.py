@@ -33,10 +33,10 @@ from datetime import datetime
 
 import redis
 
-from monitor import feeds
+from monitor import feeds, sources
 from monitor.errors import ClaimwatchError, Gone, TransientError
 from monitor.filters import Words, watch_query
-from monitor.http import AsyncClient, afetch, cache_max_age, make_async_client, safe_url
+from monitor.http import AsyncClient, cache_max_age, make_async_client, safe_url
 from monitor.models import Entry
 from monitor.profile import admits
 from monitor.schedule import next_poll
@@ -187,25 +187,19 @@ class Poller:
     async def _fetch_and_enqueue(self, feed: FeedSettings, state: dict[str, str]) -> int:
         """Fetch, parse and enqueue; then save the feed's state, schedule it and let go of its lease, in one
         round trip that writes only the state fields that changed (a 304 changes little)."""
-        conditional = {"If-None-Match": state.get("etag", ""), "If-Modified-Since": state.get("last_modified", "")}
-        net = self.settings.network
-        started = time.monotonic()
-        resp = await afetch(self.client, feed.url, net, max_bytes=net.max_feed_bytes, headers=conditional)
-        timings = {"feed_fetch": time.monotonic() - started}
+        got = await sources.read(self.client, feed, self.settings.network, state)
+        resp, parsed, timings = got.response, got.parsed, got.timings
         now = self.clock()
         saved: dict[str, object] = {
             "url": feed.url, "last_status": resp.status, "last_ok": now, "errors": 0, "last_error": "",
             "etag": resp.headers.get("etag") or state.get("etag", ""),
-            "last_modified": resp.headers.get("last-modified") or state.get("last_modified", "")}
+            "last_modified": resp.headers.get("last-modified") or state.get("last_modified", ""), **got.state}
         ttl, n = None, 0
         counts: dict[str, int] = {}
-        if resp.status == 304:
+        if parsed is None:
             counts["feed_304"] = 1
         else:
-            started = time.monotonic()
-            parsed = await asyncio.to_thread(feeds.parse, resp.body, resp.url, resp.headers,
-                                             max_items=net.max_feed_items)
-            timings["feed_parse"] = time.monotonic() - started
+            net = self.settings.network
             if parsed.dropped:
                 counts["feed_items_dropped"] = parsed.dropped
                 if str(parsed.dropped) != state.get("dropped"):  # said once, not at every poll
@@ -281,7 +275,8 @@ class Poller:
                 self.store.metrics.count("entries_without_link")
             entry = Entry(watches=watches, feed_url=feed.url, feed_name=feed.name or parsed.title,
                           url=url, link=item.link, guid=item.guid, title=item.title,
-                          summary=item.summary, published=item.published, author=item.author, learned=learned)
+                          summary=item.summary, published=item.published, author=item.author, learned=learned,
+                          text=item.text, origin=item.origin)
             try:
                 self.enqueue(entry)
             except Exception as e:

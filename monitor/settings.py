@@ -40,6 +40,7 @@ from pydantic import (
 from monitor.cadence import Cadence, ScheduleError
 from monitor.errors import ConfigError
 from monitor.filters import compile_expression
+from monitor.telegram import channel as tg_channel
 
 _KEYED = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+)*: ")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -164,12 +165,38 @@ class WatchSettings(_Strict):
 
 
 class FeedSettings(_Strict):
+    """One ``[[feeds]]`` entry: an RSS/Atom feed (``url``), or a public Telegram channel
+    (``type = "telegram"``, ``channel = "name"`` or ``url =`` its preview page ``<base>/s/<name>``)."""
+
     url: str
+    type: Literal["rss", "telegram"] = "rss"
+    channel: str | None = None  # telegram: the channel's public name (filled in from ``url``)
     name: str = ""
     interval: float | None = Field(None, gt=0)
     watches: list[str] | None = None
 
     _url = field_validator("url")(classmethod(lambda cls, v: _http_url(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _telegram(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if data.get("type", "rss") != "telegram":
+            if data.get("channel") is not None:
+                raise ValueError('channel: only for type = "telegram"')
+            return data
+        channel, url = data.get("channel"), data.get("url")
+        if (channel is None) == (url is None):
+            raise ValueError('a telegram feed names its channel = "name", or its url = "https://t.me/s/name" '
+                             "(one of the two)")
+        if url is None:
+            name = tg_channel.name_of(str(channel))
+            return {**data, "channel": name, "url": tg_channel.preview_url(name)}
+        name = tg_channel.channel_of(str(url))
+        if name is None:
+            raise ValueError(f"url: {url!r} is not a Telegram preview page (https://t.me/s/NAME, or BASE/s/NAME)")
+        return {**data, "channel": name}
 
 
 TELEGRAM_API = "https://api.telegram.org"
