@@ -1,4 +1,5 @@
-"""`claimwatch` (== `python -m claimwatch`): run, poller, worker, check, status, test-alert, alerts retry.
+"""`claimwatch` (== `python -m claimwatch`): run, poller, worker, check, status, test-alert, alerts retry,
+feeds import|export|discover.
 
 The composition root: the one place that imports both sides, ``monitor`` (the poller, the service
 and the core) and ``workers`` (the pipeline and the sinks), with plain imports, so import-linter
@@ -50,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     r = asub.add_parser("retry", parents=[common], help="send the dead letters (deliveries that failed for good) again")
     r.add_argument("--sink", help="only this sink: its name (0:slack), index (0) or type (slack)")
     r.add_argument("--id", dest="alert_id", help="only this alert id")
+    f = sub.add_parser("feeds", parents=[common], help="import or export OPML, discover a page's feeds")
+    fsub = f.add_subparsers(dest="feeds_command", required=True)
+    fi = fsub.add_parser("import", parents=[common], help="print [[feeds]] TOML tables from an OPML file")
+    fi.add_argument("file", type=Path, help="an OPML file (Miniflux, FreshRSS, Feedly... export)")
+    fi.add_argument("--watch", help="the watch these feeds are for (default: every watch)")
+    fi.add_argument("--output", "-o", type=Path, help="write the tables to this new file instead of printing them")
+    fe = fsub.add_parser("export", parents=[common], help="the configured feeds as OPML")
+    fe.add_argument("--output", "-o", type=Path, help="write to this file instead of printing")
+    fd = fsub.add_parser("discover", parents=[common], help="the feeds a web page names (<link rel=alternate>)")
+    fd.add_argument("url", help="an http(s) URL of a page (or of a feed)")
     return ap
 
 
@@ -129,6 +140,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from monitor.admin import alerts_retry
 
         return alerts_retry(settings, _redis_url(settings, False), args.sink, args.alert_id)
+    if args.command == "feeds":
+        from monitor import subscriptions
+
+        if args.feeds_command == "import":
+            return subscriptions.import_opml(settings, args.file, watch=args.watch, output=args.output)
+        if args.feeds_command == "export":
+            return subscriptions.export_opml(settings, output=args.output)
+        return subscriptions.discover_feeds(settings, args.url)
     return 2
 
 

@@ -172,6 +172,7 @@ class FeedSettings(_Strict):
     type: Literal["rss", "telegram"] = "rss"
     channel: str | None = None  # telegram: the channel's public name (filled in from ``url``)
     name: str = ""
+    category: str = ""  # a reader's folder (OPML import/export keeps it)
     interval: float | None = Field(None, gt=0)
     watches: list[str] | None = None
 
