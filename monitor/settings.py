@@ -181,23 +181,7 @@ class FeedSettings(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _telegram(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        if data.get("type", "rss") != "telegram":
-            if data.get("channel") is not None:
-                raise ValueError('channel: only for type = "telegram"')
-            return data
-        channel, url = data.get("channel"), data.get("url")
-        if (channel is None) == (url is None):
-            raise ValueError('a telegram feed names its channel = "name", or its url = "https://t.me/s/name" '
-                             "(one of the two)")
-        if url is None:
-            name = tg_channel.name_of(str(channel))
-            return {**data, "channel": name, "url": tg_channel.preview_url(name)}
-        name = tg_channel.channel_of(str(url))
-        if name is None:
-            raise ValueError(f"url: {url!r} is not a Telegram preview page (https://t.me/s/NAME, or BASE/s/NAME)")
-        return {**data, "channel": name}
+        return tg_channel.feed_fields(data) if isinstance(data, dict) else data
 
 
 TELEGRAM_API = "https://api.telegram.org"

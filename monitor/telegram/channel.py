@@ -7,6 +7,7 @@ A feed names its channel (``channel = "name"``) or gives the preview page itself
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 PREVIEW_BASE = "https://t.me"
@@ -52,3 +53,23 @@ def still_preview(asked: str, final: str) -> bool:
     (preview off, private, restricted) from ``/s/name`` to ``/name``."""
     a, f = urlsplit(asked), urlsplit(final)
     return (a.hostname, channel_of(page_url(asked))) == (f.hostname, channel_of(page_url(final)))
+
+
+def feed_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A ``[[feeds]]`` table with a Telegram channel's ``url`` and ``channel`` both filled in from the
+    one it gives; ValueError (the settings name the key) when it gives neither, both, or a bad one."""
+    if data.get("type", "rss") != "telegram":
+        if data.get("channel") is not None:
+            raise ValueError('channel: only for type = "telegram"')
+        return data
+    channel, url = data.get("channel"), data.get("url")
+    if (channel is None) == (url is None):
+        raise ValueError('a telegram feed names its channel = "name", or its url = "https://t.me/s/name" '
+                         "(one of the two)")
+    if url is None:
+        name = name_of(str(channel))
+        return {**data, "channel": name, "url": preview_url(name)}
+    name = channel_of(str(url))
+    if name is None:
+        raise ValueError(f"url: {url!r} is not a Telegram preview page (https://t.me/s/NAME, or BASE/s/NAME)")
+    return {**data, "channel": name}

@@ -18,20 +18,16 @@ the restricted channel fails with its reason.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from running import StageHandler, claimwatch_run, serving
 from tgpreview import TgPost, contact_page, page
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY1, DAY2 = "2023-06-01T08:10:00+00:00", "2023-06-01T15:40:00+00:00"
 
 R1 = ("Губернатор Вячеслав Гладков сообщил сегодня утром, что в результате обстрела Шебекино и Белгорода "
@@ -92,48 +88,34 @@ class Stage:
                 f"<link>{self.base}/</link><description>t</description>{items}</channel></rss>").encode()
 
 
-def _handler(stage: Stage) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _send(self, code: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
-
+def _handler(stage: Stage) -> type[StageHandler]:
+    class Handler(StageHandler):
         def do_GET(self) -> None:  # noqa: N802
             path = self.path.split("?", 1)[0]
             channels = stage.channels()
             if path == "/feed.xml":
-                self._send(200, stage.feed(), "application/rss+xml")
+                self.send(200, stage.feed(), "application/rss+xml")
             elif path.startswith("/articles/") and path[10:-5] in ARTICLES:
                 title, paras = ARTICLES[path[10:-5]]
-                self._send(200, _article(title, *paras), "text/html; charset=utf-8")
+                self.send(200, _article(title, *paras), "text/html; charset=utf-8")
             elif path == "/s/closed_chan":
-                self._send(302, b"", "text/html", {"Location": "/closed_chan"})
+                self.send(302, b"", "text/html", {"Location": "/closed_chan"})
             elif path == "/closed_chan":
-                self._send(200, contact_page("closed_chan", "This channel is blocked in your country."),
-                           "text/html; charset=utf-8")
+                self.send(200, contact_page("closed_chan", "This channel is blocked in your country."),
+                          "text/html; charset=utf-8")
             elif path.startswith("/s/") and path[3:] in channels:
                 title, posts = channels[path[3:]]
                 before = self.path.partition("before=")[2]
                 shown = [p for p in posts if not before or p.id < int(before)]
-                self._send(200, page(path[3:], title, shown), "text/html; charset=utf-8")
+                self.send(200, page(path[3:], title, shown), "text/html; charset=utf-8")
             else:
-                self._send(404, b"no", "text/plain")
+                self.send(404, b"no")
 
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with stage.lock:
                 stage.alerts.append(json.loads(body))
-            self._send(204, b"", "text/plain")
+            self.send(204, b"")
 
     return Handler
 
@@ -147,38 +129,25 @@ def _wait(stage: Stage, n: int, proc: subprocess.Popen[bytes], seconds: float) -
 @pytest.mark.e2e
 def test_run_alerts_each_claim_once_across_telegram_and_rss(tmp_path: Path) -> None:
     stage = Stage()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stage))
-    stage.base = base = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    feeds = "".join(f'[[feeds]]\ntype = "telegram"\nurl = "{base}/s/{c}"\n\n'
-                    for c in ("gladkov_ru", "ua_novyny", "legion_en", "closed_chan"))
-    override = tmp_path / "override.toml"
-    override.write_text(
-        f'[service]\ndata_dir = "{tmp_path / "data"}"\npoll_interval = 0.5\nworkers = 1\nhttp_port = 0\n\n'
-        f"[network]\nallow_private_addresses = true\n\n{feeds}"
-        f'[[feeds]]\nurl = "{base}/feed.xml"\nname = "Border Wire"\n\n'
-        f'[[alerts]]\ntype = "webhook"\nurl = "{base}/hook"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "claimwatch", "run", "--config", "config/claimwatch.toml", "--config", str(override)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait(stage, 5, proc, 150)
-        time.sleep(3)  # nothing more is due from phase 1
-        first = list(stage.alerts)
-        stage.phase = 2
-        _wait(stage, len(first) + 2, proc, 90)
-        time.sleep(4)  # and nothing more from phase 2
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            code = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
-        log = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
-        server.shutdown()
-    assert code == 0 and "Traceback" not in log, log[-3000:]
+    with serving(_handler(stage)) as base:
+        stage.base = base
+        feeds = "".join(f'[[feeds]]\ntype = "telegram"\nurl = "{base}/s/{c}"\n\n'
+                        for c in ("gladkov_ru", "ua_novyny", "legion_en", "closed_chan"))
+        override = tmp_path / "override.toml"
+        override.write_text(
+            f'[service]\ndata_dir = "{tmp_path / "data"}"\npoll_interval = 0.5\nworkers = 1\nhttp_port = 0\n\n'
+            f"[network]\nallow_private_addresses = true\n\n{feeds}"
+            f'[[feeds]]\nurl = "{base}/feed.xml"\nname = "Border Wire"\n\n'
+            f'[[alerts]]\ntype = "webhook"\nurl = "{base}/hook"\n', encoding="utf-8")
+        with claimwatch_run("config/claimwatch.toml", str(override)) as run:
+            _wait(stage, 5, run.proc, 150)
+            time.sleep(3)  # nothing more is due from phase 1
+            first = list(stage.alerts)
+            stage.phase = 2
+            _wait(stage, len(first) + 2, run.proc, 90)
+            time.sleep(4)  # and nothing more from phase 2
+    log = run.log
+    assert run.code == 0 and "Traceback" not in log, log[-3000:]
     claims = {a["article"]["url"]: [c["text"] for c in a["claims"]] for a in stage.alerts}
     summary = json.dumps(claims, ensure_ascii=False, indent=1)
     assert len(first) == 5, summary + log[-4000:]

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import redis
-from localserver import QuietHandler, reply, serving
-from test_poller import NOW, Clock, poll_once, poller
+from test_poller import NOW, Clock, feed_server, poll_once, poller
 from tgpreview import TgPost, contact_page, page
 
 from monitor.settings import Settings, from_dict
@@ -31,7 +30,7 @@ class PreviewServer:
         self.hits: Counter[str] = Counter()
         self.base = ""
 
-    def answer(self, raw: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def reply(self, raw: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
         self.hits[raw] += 1
         parts = urlsplit(raw)
         path, query = parts.path, parse_qs(parts.query)
@@ -58,18 +57,8 @@ class PreviewServer:
         return 200, {"ETag": etag, "Content-Type": "text/html; charset=utf-8"}, body
 
 
-@contextmanager
-def preview_server() -> Iterator[PreviewServer]:
-    state = PreviewServer()
-
-    class Handler(QuietHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            status, headers, body = state.answer(self.path, dict(self.headers.items()))
-            reply(self, status, headers, body)
-
-    with serving(Handler) as base:
-        state.base = base
-        yield state
+def preview_server() -> AbstractContextManager[PreviewServer]:
+    return feed_server(PreviewServer())
 
 
 def settings(base: str, channels: list[str], extra: list[dict[str, object]] = ()) -> Settings:  # type: ignore[assignment]
