@@ -43,6 +43,7 @@ _FORWARD = f".//*[{_cls('tgme_widget_message_forwarded_from_name')}]"
 _PREVIEW = f".//a[{_cls('tgme_widget_message_link_preview')}]"
 _SERVICE = f"ancestor-or-self::*[{_cls('service_message')}]"
 _BLOCKS = {"p", "div", "blockquote", "pre", "li"}
+_UTF8 = lxml.html.HTMLParser(encoding="utf-8")
 _POST_LINK = re.compile(r"^https?://[^/?#]+/(?!c/)[A-Za-z][A-Za-z0-9_]{3,31}/[0-9]+/?$")
 
 
@@ -71,7 +72,8 @@ class Preview:
 def parse(body: bytes, channel: str) -> Preview:
     """The posts on a preview page of ``channel`` (posts of other channels on it are ignored)."""
     try:
-        root = lxml.html.document_fromstring(body)
+        # t.me serves UTF-8; without a <meta charset> libxml2 would read bytes as Latin-1
+        root = lxml.html.document_fromstring(body, parser=_UTF8 if _is_utf8(body) else None)
     except (ParserError, ValueError) as e:
         raise PermanentError(f"channel {channel}: the preview page is not HTML ({e})", kind="not_a_preview") from None
     title = _first_text(root, f"//*[{_cls('tgme_channel_info_header_title')}]") or _meta(root, "og:title")
@@ -81,6 +83,14 @@ def parse(body: bytes, channel: str) -> Preview:
         return Preview(title, [], said or "the page shows no channel")
     posts.sort(key=lambda p: p.id)
     return Preview(title, posts)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _post(el: _Element, channel: str) -> Post | None:

@@ -27,6 +27,13 @@ def test_posts_text_lines_dates_and_permalinks() -> None:
     assert not post.edited and not post.origin
 
 
+def test_a_page_without_a_charset_is_read_as_the_utf_8_it_is() -> None:
+    body = page("vvgladkov", TITLE, [TgPost(2, "Белгород: сегодня тихо.")]).replace(b'<meta charset="utf-8">', b"")
+    assert b"charset" not in body
+    [post] = markup.parse(body, "vvgladkov").posts
+    assert post.text == "Белгород: сегодня тихо."
+
+
 def test_service_messages_photos_without_text_and_other_channels_are_not_posts() -> None:
     body = page("vvgladkov", TITLE, [TgPost(1, "Channel created", service=True), TgPost(2, "", photo_only=True),
                                       TgPost(3, "Текст поста о Белгороде.")])
