@@ -165,3 +165,24 @@ def test_a_web_page_given_as_a_feed_names_the_feed_to_use(redis_client: redis.Re
         assert "https://news.example/atom" in error
 
 
+
+
+def test_the_usual_guards_hold_for_channels(redis_client: redis.Redis) -> None:
+    """A preview on a private address is refused unless allowed; a page over max_feed_bytes is too large."""
+    store, sink, clock = Store(redis_client), [], Clock()
+    with preview_server() as srv:
+        srv.channels["vvgladkov"] = ("Гладков", [post(i, "Белгород. " * 400) for i in range(1, 21)])
+        guarded = settings(srv.base, ["vvgladkov"]).model_copy(
+            update={"network": settings(srv.base, []).network.model_copy(update={"allow_private_addresses": False})})
+        p = poller(guarded, store, sink, clock)
+        p.sync_feeds()
+        assert asyncio.run(poll_once(p)) == 0
+        url = f"{srv.base}/s/vvgladkov"
+        assert store.feeds.state(url)["last_error"].startswith("forbidden_address")
+        assert not srv.hits  # nothing was asked of the address
+        small = settings(srv.base, ["vvgladkov"])
+        small = small.model_copy(update={"network": small.network.model_copy(update={"max_feed_bytes": 20_000})})
+        clock.now += 3600
+        p = poller(small, store, sink, clock)
+        assert asyncio.run(poll_once(p)) == 0
+        assert store.feeds.state(url)["last_error"].startswith("too_large") and sink == []
