@@ -66,6 +66,9 @@ async def _page(client: AsyncClient, url: str, channel: str, net: NetworkSetting
                 conditional: dict[str, str]) -> tuple[Response, markup.Preview | None]:
     resp = await afetch(client, url, net, max_bytes=net.max_feed_bytes, headers=conditional, deadline=deadline)
     if not urls.still_preview(url, resp.url):
+        if (moved := urls.channel_of(urls.page_url(resp.url))) is not None:
+            raise PermanentError(f"channel {channel} redirects to the preview of {moved} ({safe_url(resp.url)}): "
+                                 f'renamed? use channel = "{moved}"', kind="telegram_unavailable")
         raise PermanentError(f"channel {channel} has no public preview ({safe_url(url)} redirects to "
                              f"{safe_url(resp.url)}): the preview is off, or the channel is private or restricted",
                              kind="telegram_unavailable")

@@ -27,6 +27,7 @@ class PreviewServer:
     def __init__(self) -> None:
         self.channels: dict[str, tuple[str, list[TgPost]]] = {}
         self.closed: dict[str, str] = {}
+        self.renamed: dict[str, str] = {}
         self.hits: Counter[str] = Counter()
         self.base = ""
 
@@ -35,6 +36,8 @@ class PreviewServer:
         parts = urlsplit(raw)
         path, query = parts.path, parse_qs(parts.query)
         name = path.removeprefix("/s/")
+        if path.startswith("/s/") and name in self.renamed:
+            return 301, {"Location": f"/s/{self.renamed[name]}"}, b""
         if path.startswith("/s/") and name in self.closed:
             return 302, {"Location": f"/{name}"}, b""
         if path.lstrip("/") in self.closed:
@@ -152,6 +155,12 @@ def test_a_channel_without_preview_fails_with_its_reason_and_backs_off(redis_cli
         assert float(state["next_poll"]) > NOW + 60  # backed off: 2 x interval, +-20%
         assert store.metrics.stats()["feed_error:telegram_unavailable"] == 1
         assert sink == []
+        srv.renamed["oldname"] = "vvgladkov"
+        srv.channels["vvgladkov"] = ("Гладков", [post(1)])
+        p = poller(settings(srv.base, ["oldname"]), store, sink, clock)
+        p.sync_feeds()
+        assert asyncio.run(poll_once(p)) == 0
+        assert 'renamed? use channel = "vvgladkov"' in store.feeds.state(f"{srv.base}/s/oldname")["last_error"]
 
 
 def test_a_web_page_given_as_a_feed_names_the_feed_to_use(redis_client: redis.Redis) -> None:
