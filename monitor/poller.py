@@ -1,4 +1,5 @@
-"""Due feeds -> conditional GET -> parse -> watch queries -> seen check -> enqueue one Entry per new item.
+"""Due feeds -> read by type (``monitor.sources``: an RSS/Atom feed's conditional GET and parse, a
+Telegram channel's preview pages) -> watch queries -> seen check -> enqueue one Entry per new item.
 
 Many pollers may share one Redis: a feed is polled only under its lease, and only while it is still
 due once the lease is held (another poller may have just polled and rescheduled it). The next poll
