@@ -76,6 +76,7 @@ class Article:
     author: str | None = None
     language: str | None = None
     from_summary: bool = False  # the page gave no text; this is the feed's summary
+    first_hand: bool = False  # the text is its source's own statement (a Telegram post), not a report of others'
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

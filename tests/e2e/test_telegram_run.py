@@ -5,13 +5,14 @@ The stage (one loopback server): the web previews of three channels (Russian, Uk
 tests/tgpreview.py builds the markup as t.me does), a restricted channel whose preview redirects to
 its contact page, an RSS feed and its article pages, and the webhook receiver. Two phases:
 
-1. the governor's Russian post; a Ukrainian post; the Ukrainian channel forwarding a governor's post
-   that his own page does not show yet; an English post of the Legion; an RSS article (two claims);
+1. the governor's Russian posts (one in his own words, naming no source); a Ukrainian post; the
+   Ukrainian channel forwarding a governor's post that his own page does not show yet; an English
+   post of the Legion; an RSS article (two claims);
 2. the governor's post edited (a death added); the forwarded post now on the governor's page; the
    Legion's channel repeating one of the RSS article's claims; a second RSS article repeating the
    Legion's post and adding a claim of its own.
 
-Phase 1 alerts five times, phase 2 twice (the edit's new sentence, the second article's own claim);
+Phase 1 alerts six times, phase 2 twice (the edit's new sentence, the second article's own claim);
 the restricted channel fails with its reason.
 """
 
@@ -32,6 +33,7 @@ DAY1, DAY2 = "2023-06-01T08:10:00+00:00", "2023-06-01T15:40:00+00:00"
 
 R1 = ("Губернатор Вячеслав Гладков сообщил сегодня утром, что в результате обстрела Шебекино и Белгорода "
       "ранены четыре мирных жителя, повреждены 19 частных домов.")
+G1 = "В Шебекино эвакуированы пациенты городской больницы, их перевезли в больницы Белгорода."  # his own words
 R2 = "Вечером Гладков сообщил, что один из раненых в Шебекино, 58-летний мужчина, скончался в больнице Белгорода."
 F1 = ("Губернатор Вячеслав Гладков сообщил сегодня, что в Грайвороне беспилотник атаковал здание администрации, "
       "в Белгороде выбиты окна, пострадавших нет.")
@@ -70,7 +72,7 @@ class Stage:
 
     def channels(self) -> dict[str, tuple[str, list[TgPost]]]:
         two = self.phase >= 2
-        gladkov = [TgPost(100, R1 + ("\n" + R2 if two else ""), date=DAY1, edited=two)]
+        gladkov = [TgPost(100, R1 + ("\n" + R2 if two else ""), date=DAY1, edited=two), TgPost(102, G1, date=DAY1)]
         if two:
             gladkov.append(TgPost(101, F1, date=DAY1))
         ua = [TgPost(300, "Щойно: " + U1, date=DAY1),
@@ -140,7 +142,7 @@ def test_run_alerts_each_claim_once_across_telegram_and_rss(tmp_path: Path) -> N
             f'[[feeds]]\nurl = "{base}/feed.xml"\nname = "Border Wire"\n\n'
             f'[[alerts]]\ntype = "webhook"\nurl = "{base}/hook"\n', encoding="utf-8")
         with claimwatch_run("config/claimwatch.toml", str(override)) as run:
-            _wait(stage, 5, run.proc, 150)
+            _wait(stage, 6, run.proc, 150)
             time.sleep(3)  # nothing more is due from phase 1
             first = list(stage.alerts)
             stage.phase = 2
@@ -150,9 +152,9 @@ def test_run_alerts_each_claim_once_across_telegram_and_rss(tmp_path: Path) -> N
     assert run.code == 0 and "Traceback" not in log, log[-3000:]
     claims = {a["article"]["url"]: [c["text"] for c in a["claims"]] for a in stage.alerts}
     summary = json.dumps(claims, ensure_ascii=False, indent=1)
-    assert len(first) == 5, summary + log[-4000:]
-    assert len(stage.alerts) == 7, summary + log[-4000:]
-    assert len(claims) == 7, summary  # one alert per article
+    assert len(first) == 6, summary + log[-4000:]
+    assert len(stage.alerts) == 8, summary + log[-4000:]
+    assert len(claims) == 8, summary  # one alert per article
 
     def alert_of(text: str) -> str:
         [url] = [u for u, cs in claims.items() if any(text[:60] in c for c in cs)] or [None]
@@ -160,6 +162,7 @@ def test_run_alerts_each_claim_once_across_telegram_and_rss(tmp_path: Path) -> N
         return url
 
     assert alert_of(R1) == "https://t.me/gladkov_ru/100"
+    assert alert_of(G1) == "https://t.me/gladkov_ru/102"  # first-hand: it names no source, being the source
     assert alert_of(U1) == "https://t.me/ua_novyny/300"
     assert alert_of(F1) == "https://t.me/gladkov_ru/101"  # the forward, read first, links the original
     assert alert_of(T1) == "https://t.me/legion_en/12"

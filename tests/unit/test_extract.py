@@ -202,4 +202,4 @@ def test_an_entry_that_carries_its_text_is_its_own_article() -> None:
     a = from_entry(entry)
     assert (a.url, a.title, a.paragraphs) == ("https://t.me/gladkov_ru/7", "", ("Перший рядок.", "Другий рядок."))
     assert a.source == "Новини (forwarded from Вячеслав Гладков)" and a.published == entry.published
-    assert not a.from_summary
+    assert not a.from_summary and a.first_hand
