@@ -1,5 +1,5 @@
 """`claimwatch` (== `python -m claimwatch`): run, poller, worker, check, status, test-alert, alerts retry,
-seed add|list, feedback not-new|off-topic|list.
+seed add|list, feedback not-new|off-topic|list, feeds import|export|discover.
 
 The composition root: the one place that imports both sides, ``monitor`` (the poller, the service
 and the core) and ``workers`` (the pipeline and the sinks), with plain imports, so import-linter
@@ -71,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     ot.add_argument("url", help="the article's URL")
     fl = fbsub.add_parser("list", parents=[common], help="the feedback given, newest first, and what it did")
     fl.add_argument("--watch")
+    f = sub.add_parser("feeds", parents=[common], help="import or export OPML, discover a page's feeds")
+    fsub = f.add_subparsers(dest="feeds_command", required=True)
+    fi = fsub.add_parser("import", parents=[common], help="print [[feeds]] TOML tables from an OPML file")
+    fi.add_argument("file", type=Path, help="an OPML file (Miniflux, FreshRSS, Feedly... export)")
+    fi.add_argument("--watch", help="the watch these feeds are for (default: every watch)")
+    fi.add_argument("--output", "-o", type=Path, help="write the tables to this new file instead of printing them")
+    fe = fsub.add_parser("export", parents=[common], help="the configured feeds as OPML")
+    fe.add_argument("--output", "-o", type=Path, help="write to this file instead of printing")
+    fd = fsub.add_parser("discover", parents=[common], help="the feeds a web page names (<link rel=alternate>)")
+    fd.add_argument("url", help="an http(s) URL of a page (or of a feed)")
     return ap
 
 
@@ -167,6 +177,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return alerts_retry(settings, _redis_url(settings, False), args.sink, args.alert_id)
     if args.command in ("seed", "feedback"):
         return _desk(args, settings)
+    if args.command == "feeds":
+        from monitor import subscriptions
+
+        if args.feeds_command == "import":
+            return subscriptions.import_opml(settings, args.file, watch=args.watch, output=args.output)
+        if args.feeds_command == "export":
+            return subscriptions.export_opml(settings, output=args.output)
+        return subscriptions.discover_feeds(settings, args.url)
     return 2
 
 

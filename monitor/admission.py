@@ -105,7 +105,8 @@ class Admission:
                 self.store.metrics.count("entries_without_link")
             entry = Entry(watches=watches, feed_url=feed.url, feed_name=feed.name or parsed.title,
                           url=url, link=item.link, guid=item.guid, title=item.title,
-                          summary=item.summary, published=item.published, author=item.author, learned=learned)
+                          summary=item.summary, published=item.published, author=item.author, learned=learned,
+                          text=item.text, origin=item.origin)
             try:
                 self.enqueue(entry)
             except Exception as e:

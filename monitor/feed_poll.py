@@ -1,4 +1,4 @@
-"""One feed's poll: under its lease, conditional GET -> parse -> admission -> state and next poll.
+"""One feed's poll: under its lease, read by type (``monitor.sources``) -> admission -> state and next poll.
 
 A feed is polled only under its lease, and only while it is still due once the lease is held
 (another poller may have just polled and rescheduled it). The feed's state, its next poll time and
@@ -19,10 +19,10 @@ from collections.abc import Callable
 
 import redis
 
-from monitor import feeds
+from monitor import sources
 from monitor.admission import Admission
 from monitor.errors import ClaimwatchError, Gone
-from monitor.http import AsyncClient, afetch, cache_max_age, make_async_client, safe_url
+from monitor.http import AsyncClient, cache_max_age, make_async_client, safe_url
 from monitor.schedule import next_poll
 from monitor.settings import FeedSettings, Settings
 from monitor.store import Store
@@ -82,25 +82,19 @@ class FeedPoller:
     async def _fetch_and_enqueue(self, feed: FeedSettings, state: dict[str, str]) -> int:
         """Fetch, parse and enqueue; then save the feed's state, schedule it and let go of its lease, in one
         round trip that writes only the state fields that changed (a 304 changes little)."""
-        conditional = {"If-None-Match": state.get("etag", ""), "If-Modified-Since": state.get("last_modified", "")}
-        net = self.settings.network
-        started = time.monotonic()
-        resp = await afetch(self.client, feed.url, net, max_bytes=net.max_feed_bytes, headers=conditional)
-        timings = {"feed_fetch": time.monotonic() - started}
+        got = await sources.read(self.client, feed, self.settings.network, state)
+        resp, parsed, timings = got.response, got.parsed, got.timings
         now = self.clock()
         saved: dict[str, object] = {
             "url": feed.url, "last_status": resp.status, "last_ok": now, "errors": 0, "last_error": "",
             "etag": resp.headers.get("etag") or state.get("etag", ""),
-            "last_modified": resp.headers.get("last-modified") or state.get("last_modified", "")}
+            "last_modified": resp.headers.get("last-modified") or state.get("last_modified", ""), **got.state}
         ttl, n = None, 0
         counts: dict[str, int] = {}
-        if resp.status == 304:
+        if parsed is None:
             counts["feed_304"] = 1
         else:
-            started = time.monotonic()
-            parsed = await asyncio.to_thread(feeds.parse, resp.body, resp.url, resp.headers,
-                                             max_items=net.max_feed_items)
-            timings["feed_parse"] = time.monotonic() - started
+            net = self.settings.network
             if parsed.dropped:
                 counts["feed_items_dropped"] = parsed.dropped
                 if str(parsed.dropped) != state.get("dropped"):  # said once, not at every poll

@@ -37,6 +37,8 @@ class FeedItem:
     summary: str  # plain text
     published: str | None  # ISO 8601 UTC
     author: str | None
+    text: str = ""  # the whole article when the source carries it (a Telegram post): no page to fetch
+    origin: str = ""  # whom the source took it from (a forward's channel), for attribution
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class Entry:
     published: str | None = None  # ISO 8601
     author: str | None = None
     learned: tuple[str, ...] = ()  # the watches whose learned profile, not keywords, kept it (``monitor.profile``)
+    text: str = ""  # the article itself when the source carries it whole (a Telegram post): no page is fetched
+    origin: str = ""  # whom the source took it from (a forward's original channel): named in the alert's source
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -74,6 +76,7 @@ class Article:
     author: str | None = None
     language: str | None = None
     from_summary: bool = False  # the page gave no text; this is the feed's summary
+    first_hand: bool = False  # the text is its source's own statement (a Telegram post), not a report of others'
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

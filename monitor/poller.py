@@ -1,4 +1,5 @@
-"""The poll loop: due feeds -> one task per feed (``monitor.feed_poll``) -> entries enqueued.
+"""The poll loop: due feeds -> one task per feed (``monitor.feed_poll``: read by type, ``monitor.sources``)
+-> entries enqueued.
 
 Many pollers may share one Redis: each feed is polled under its lease (``monitor.feed_poll``), its
 items admitted by the watches (``monitor.admission``). The run loop starts each due feed as its own

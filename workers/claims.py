@@ -45,7 +45,7 @@ class Verdict:
 
 
 def _not_a_claim(sentence: str, lang: str, terms: Terms, heads: list[Terms], novelty: NoveltySettings,
-                 article_year: int | None) -> tuple[str, str] | None:
+                 article_year: int | None, first_hand: bool = False) -> tuple[str, str] | None:
     if terms.words < novelty.min_words:
         return "short", f"{terms.words} words (< {novelty.min_words})"
     if sentence.rstrip().endswith("?"):
@@ -55,37 +55,40 @@ def _not_a_claim(sentence: str, lang: str, terms: Terms, heads: list[Terms], nov
     mentioned = years(sentence)
     if article_year and mentioned and max(mentioned) < article_year:
         return "background", f"refers only to earlier years ({', '.join(map(str, sorted(mentioned)))})"
-    if not reported(sentence, lang):
-        return "background", "names no source and no time of its own"
+    if not reported(sentence, lang, first_hand):
+        return "background", ("tells a habit or only an earlier time" if first_hand else
+                              "names no source and no time of its own")
     return None
 
 
 def candidates(sentences: list[str], terms: list[Terms], lang: str, title: str, analyzer: Analyzer,
-               novelty: NoveltySettings, article_year: int | None) -> list[bool]:
+               novelty: NoveltySettings, article_year: int | None, first_hand: bool = False) -> list[bool]:
     """Which sentences may be claims (``judge`` decides; only these need a vector)."""
     heads = [analyzer.terms(title, lang)] if title else []
-    return [_not_a_claim(s, lang, t, heads, novelty, article_year) is None
+    return [_not_a_claim(s, lang, t, heads, novelty, article_year, first_hand) is None
             for s, t in zip(sentences, terms, strict=True)]
 
 
 def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, analyzer: Analyzer,
           novelty: NoveltySettings, article_year: int | None, source: str, *,
-          terms: list[Terms] | None = None, vectors: np.ndarray | None = None, record: bool = False) -> list[Verdict]:
+          terms: list[Terms] | None = None, vectors: np.ndarray | None = None, record: bool = False,
+          first_hand: bool = False) -> list[Verdict]:
     """The verdict on each sentence, in order; each (but the headline) is added to ``knowledge``.
 
     ``terms`` and ``vectors`` (one per sentence) may be computed beforehand, outside the watch's lock.
+    ``first_hand``: the text is its source's own statement (``lexicon.reported``).
     """
     # the headline sums up the body; its terms spelt as the sentences' are (``normalise``)
     heads = [knowledge.normalise(analyzer.terms(title, lang))] if title else []
     raw = terms if terms is not None else [analyzer.terms(strip_dateline(s), lang) for s in sentences]
     if vectors is None and knowledge.encoder is not None:
-        wanted = candidates(sentences, raw, lang, title, analyzer, novelty, article_year)
+        wanted = candidates(sentences, raw, lang, title, analyzer, novelty, article_year, first_hand)
         vectors = knowledge.encode([strip_dateline(s) for s in sentences], wanted)
     out: list[Verdict] = []
     for i, sentence in enumerate(sentences):
         vector = vectors[i] if vectors is not None else None
         terms_i = knowledge.normalise(raw[i])
-        skip = _not_a_claim(sentence, lang, terms_i, heads, novelty, article_year)
+        skip = _not_a_claim(sentence, lang, terms_i, heads, novelty, article_year, first_hand)
         if skip:
             out.append(Verdict(sentence, skip[0], skip[1], terms=terms_i))
         else:

@@ -66,3 +66,13 @@ def extract(body: bytes, url: str, entry: Entry, content_type: str | None = None
     paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
     return Article(url=url, title=title, text=text, paragraphs=paragraphs, source=source,
                    published=published, author=author, language=Analyzer.html_language(html))
+
+
+def from_entry(entry: Entry) -> Article:
+    """The article a source carried whole (``entry.text``: a Telegram post): no page, no extraction.
+    Its source names whom it was taken from (a forward's origin). It is first-hand: the channel
+    says it, so a sentence need not name a source or a time to be a claim (``lexicon.reported``)."""
+    source = entry.feed_name + (f" (forwarded from {entry.origin})" if entry.origin else "")
+    paragraphs = tuple(p.strip() for p in entry.text.split("\n") if p.strip())
+    return Article(url=entry.url, title=entry.title, text="\n".join(paragraphs), paragraphs=paragraphs,
+                   source=source.strip(), published=entry.published, author=entry.author, first_hand=True)

@@ -1,5 +1,8 @@
 """entry -> page -> Article: the article's page, or the feed's summary when the page is unusable.
 
+An entry whose source carried the article whole (``entry.text``: a Telegram post) is its own
+article: no page is fetched.
+
 Unusable (not HTML, gone, too big, a bomb, no extractable text, no link at all): the summary stands
 in, counted (``page_error:{kind}``) and logged with its reason. A transient failure (timeout, 5xx,
 DNS) propagates so RQ retries the job later; on its ``last_try`` (``workers.jobs`` knows, from RQ)
@@ -25,7 +28,7 @@ from monitor.errors import PermanentError, TransientError
 from monitor.models import Article, Entry
 from monitor.settings import NetworkSettings
 from monitor.store import Store
-from workers.extract import extract
+from workers.extract import extract, from_entry
 from workers.interrupt import interruptible
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,8 @@ def fetch_article(entry: Entry, client: httpx.Client, net: NetworkSettings, stor
                   last_try: bool = True) -> Article:
     """The entry's article (from its page, else its summary); fetched at most once a day. Unless
     ``last_try``, a transient failure is raised for a retry rather than settled with the summary."""
+    if entry.text:
+        return from_entry(entry)
     cached = store.articles.page(entry.url)
     if cached:
         return Article.from_dict(cached)

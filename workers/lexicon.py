@@ -91,15 +91,17 @@ def recaps(sentence: str, lang: str) -> bool:
     return bool(_RECAP[lang].search(sentence)) and not _ANCHORS[lang][1].search(sentence)
 
 
-def reported(sentence: str, lang: str) -> bool:
+def reported(sentence: str, lang: str, first_hand: bool = False) -> bool:
     """Does the sentence name a source or a time of its own, as a report does (and not a habit, nor
-    only an earlier time)?"""
+    only an earlier time)? ``first_hand``: its text is the source's own statement (a Telegram
+    channel's post: the governor writing "two were wounded in Shebekino" names no one, being the
+    one who says it), so only a habit or an earlier time make it background."""
     if lang not in _ANCHORS:
         return True  # no vocabulary for this language: every sentence may be a claim
     say, when, habitual = _ANCHORS[lang]
     if habitual.search(sentence) or (_EARLIER[lang].search(sentence) and not when.search(sentence)):
         return False
-    return bool(say.search(sentence) or when.search(sentence))
+    return first_hand or bool(say.search(sentence) or when.search(sentence))
 
 
 # ------------------------------------------------------------------ the calendar

@@ -134,7 +134,8 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
     if day:
         knowledge.dates.append(day)
     verdicts = judge(r.sentences, r.lang, article.title, knowledge, analyzer, watch.novelty,
-                     _year(article.published), article.url, terms=r.terms, vectors=r.vectors, record=record)
+                     _year(article.published), article.url, terms=r.terms, vectors=r.vectors, record=record,
+                     first_hand=article.first_hand)
     a = Assessment(watch.name, "no_new_claims", "every claim is known", score, near[0], verdicts, r.lang)
     if a.new:
         a.status, a.reason = "new_claims", f"{len(a.new)} new claim(s)"
@@ -199,7 +200,7 @@ def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context,
     reading = replace(reading, relevance=(knowledge.synced, score))
     if knowledge.encoder is not None and score >= watch.novelty.relevance:
         wanted = candidates(reading.sentences, reading.terms, reading.lang, article.title, ctx.analyzer,
-                            watch.novelty, _year(article.published))
+                            watch.novelty, _year(article.published), article.first_hand)
         reading = replace(reading, vectors=knowledge.encode([strip_dateline(s) for s in reading.sentences], wanted))
     with _novelty_lock(store, watch.name):
         saved = store.alerts.saved(alert_id)

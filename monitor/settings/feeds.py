@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from monitor.settings.base import Strict, http_url
+from monitor.telegram import channel as tg_channel
 
 
 class FeedSettings(Strict):
+    """One ``[[feeds]]`` entry: an RSS/Atom feed (``url``), or a public Telegram channel
+    (``type = "telegram"``, ``channel = "name"`` or ``url =`` its preview page ``<base>/s/<name>``)."""
+
     url: str
+    type: Literal["rss", "telegram"] = "rss"
+    channel: str | None = None  # telegram: the channel's public name (filled in from ``url``)
     name: str = ""
+    category: str = ""  # a reader's folder (OPML import/export keeps it)
     interval: float | None = Field(None, gt=0)
     watches: list[str] | None = None
 
     _url = field_validator("url")(classmethod(lambda cls, v: http_url(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _telegram(cls, data: Any) -> Any:
+        return tg_channel.feed_fields(data) if isinstance(data, dict) else data
 
 
 def merge_feeds(feeds: Sequence[FeedSettings], default_interval: float) -> list[FeedSettings]:

@@ -51,8 +51,9 @@ class FeedServer:
 
 
 @contextmanager
-def feed_server() -> Iterator[FeedServer]:
-    state = FeedServer()
+def feed_server(state: Any = None) -> Iterator[Any]:
+    """Serves ``state.reply(path, headers)`` (a ``FeedServer`` unless another is given) at ``state.base``."""
+    state = state if state is not None else FeedServer()
 
     class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802

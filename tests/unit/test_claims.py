@@ -319,6 +319,22 @@ def test_background_without_source_or_time(knowledge: Knowledge, analyzer: Analy
     assert "no source" in v.reason
 
 
+def test_a_first_hand_statement_needs_no_named_source_but_a_habit_is_still_background(
+        knowledge: Knowledge, analyzer: Analyzer) -> None:
+    # a channel's own post (a Telegram governor): "two were wounded" is his report, naming no one
+    post = "В Шебекино после обстрела ранены двое мирных жителей, повреждены пять частных домов."
+    judged = judge([post], "ru", "", knowledge, analyzer, NOVELTY, 2023, "https://t.me/vvgladkov/1")
+    assert judged[0].verdict == "background"  # in an article it would be background
+    fresh = Knowledge("belgorod-raids", analyzer)
+    for s in KNOWN:
+        fresh.add(s, "en", "seed:test.txt", "seed")
+    [v] = judge([post], "ru", "", fresh, analyzer, NOVELTY, 2023, "https://t.me/vvgladkov/1", first_hand=True)
+    assert v.verdict == "new"
+    habit = "В Шебекино жители обычно ездят за продуктами в соседний Белгород на автобусе."
+    [h] = judge([habit], "ru", "", fresh, analyzer, NOVELTY, 2023, "https://t.me/vvgladkov/2", first_hand=True)
+    assert (h.verdict, h.reason) == ("background", "tells a habit or only an earlier time")
+
+
 def test_a_sentence_repeated_in_one_article_is_new_once(knowledge: Knowledge, analyzer: Analyzer) -> None:
     s = "Local officials said on Thursday that a power station in Shebekino was damaged by artillery fire."
     verdicts = judge([s, "The mayor, Valentin Demidov, said on Friday that schools would stay shut.", s], "en", TITLE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.models import Entry
-from workers.extract import extract
+from workers.extract import extract, from_entry
 
 URL = "https://ledger.example/world/2023/06/02/drones-hit-depot"
 
@@ -192,3 +192,14 @@ def test_the_standfirst_is_not_part_of_the_article() -> None:
               title="Raid", published="2023-06-01T10:00:00+00:00")
     a = extract(body, e.url, e, "text/html; charset=utf-8")
     assert "Legion says it is back" not in a.text and "Paragraph 3" in a.text
+
+
+def test_an_entry_that_carries_its_text_is_its_own_article() -> None:
+    entry = Entry(watches=("w",), feed_url="https://t.me/s/ua_novyny", feed_name="Новини", guid="tg:ua_novyny/5",
+                  url="https://t.me/gladkov_ru/7", link="https://t.me/ua_novyny/5",
+                  published="2023-06-01T08:00:00+00:00", text="Перший рядок.\n\n  Другий рядок.  ",
+                  origin="Вячеслав Гладков")
+    a = from_entry(entry)
+    assert (a.url, a.title, a.paragraphs) == ("https://t.me/gladkov_ru/7", "", ("Перший рядок.", "Другий рядок."))
+    assert a.source == "Новини (forwarded from Вячеслав Гладков)" and a.published == entry.published
+    assert not a.from_summary and a.first_hand

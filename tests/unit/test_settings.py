@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -414,3 +415,19 @@ def test_alert_payload_has_exactly_the_contract_keys() -> None:
     assert payload["claims"][0]["nearest_known"]["similarity"] == 0.314
     assert payload["claims"][1] == {"text": "A second claim with no source on Friday.", "attribution": None,
                                     "nearest_known": None}
+
+
+def test_the_shipped_commented_feeds_load_when_uncommented(tmp_path: Path) -> None:
+    """The Telegram channels and the Russian and Ukrainian search feeds shipped as comments are
+    valid [[feeds]] once a user uncomments them."""
+    feeds_part, marker, alerts_part = SHIPPED.read_text(encoding="utf-8").partition("# " + "-" * 76 + " alerts")
+    opened = re.sub(r"(?m)^# (\[\[feeds\]\]|name = |url = |type = |channel = )", r"\1", feeds_part)
+    opened += marker + alerts_part
+    (tmp_path / "all.toml").write_text(opened, encoding="utf-8")
+    (tmp_path / "belgorod-raids.txt").write_text((SHIPPED.parent / "belgorod-raids.txt").read_text(encoding="utf-8"))
+    feeds = load([tmp_path / "all.toml"], env={}).feeds
+    assert len(feeds) > len(load([SHIPPED], env={}).feeds)
+    telegram = [f.channel for f in feeds if f.type == "telegram"]
+    assert "vvgladkov" in telegram and len(telegram) >= 6
+    assert {q for f in feeds for q in ("hl=ru", "hl=uk", "setlang=ru", "setlang=uk") if q in f.url} == {
+        "hl=ru", "hl=uk", "setlang=ru", "setlang=uk"}
