@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 from monitor.filters import fold
 from monitor.store import Store, digest
@@ -63,6 +62,10 @@ class Signature:
 
 
 def signature(text: str) -> Signature:
+    # imported here: datasketch's package imports its LSH and scipy with it (0.5 s, 60 MB), which
+    # `check` never needs
+    from datasketch import MinHash
+
     ws = words(text)
     shingles = {" ".join(ws[i:i + SHINGLE]).encode() for i in range(max(1, len(ws) - SHINGLE + 1))}
     m = MinHash(num_perm=NUM_PERM, seed=1)

@@ -10,7 +10,6 @@ when the watched events are in the news.
 
 from __future__ import annotations
 
-import functools
 import math
 from array import array
 from collections import Counter, defaultdict
@@ -20,7 +19,6 @@ from datetime import date
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from wordfreq import zipf_frequency
 
 from monitor.profile import term_stems
 from monitor.store import KnownRecord, Store
@@ -292,7 +290,7 @@ class Knowledge:
         known = self.canonical(term)
         if known not in self.df or not self.term_total:
             return False
-        return self.df[known] / self.term_total >= TOPICAL_LIFT * _general_frequency(known, lang)
+        return self.df[known] / self.term_total >= TOPICAL_LIFT * self.analyzer.general_frequency(known, lang)
 
     def topical_share(self, terms: Iterable[str], lang: str) -> float:
         """Of these distinct terms, the share that is characteristic of the watch's story."""
@@ -318,12 +316,6 @@ def day_of(value: str) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
-
-
-@functools.lru_cache(maxsize=65536)
-def _general_frequency(term: str, lang: str) -> float:
-    """How often the word occurs in the language at large (wordfreq; words it does not list: 1e-8)."""
-    return 10 ** (max(zipf_frequency(term, lang), 1.0) - 9)
 
 
 def encode_vector(vector: np.ndarray) -> bytes:

