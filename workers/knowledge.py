@@ -67,6 +67,7 @@ class Knowledge:
         self._row_langs = array("b")  # each row's language, as a code of _lang_codes
         self._source_terms: dict[str, set[str]] = {}
         self._source_stems: dict[str, set[str]] = {}  # their first NAME_STEM letters (names across languages)
+        self._last_cosines: tuple[np.ndarray, int, np.ndarray] | None = None  # (vector, rows, cosines)
         self._sums = np.zeros(0)  # nearest()'s scratch, one float per sentence (not for two threads at once)
 
     # ------------------------------------------------------------------ building
@@ -259,7 +260,7 @@ class Knowledge:
         """The known sentence closest in meaning (cosine of unit vectors), and that similarity."""
         if vector is None or not self._rows:
             return None, 0.0
-        sims = self._matrix[:self._rows] @ vector
+        sims = self._cosines(vector)
         idx = int(np.argmax(sims))
         return self.items[idx], float(sims[idx])
 
@@ -269,7 +270,7 @@ class Knowledge:
         its cosine (a translation scores lower than a paraphrase: the two are weighed apart)."""
         if vector is None or not self._rows:
             return (None, 0.0), (None, 0.0)
-        sims = self._matrix[:self._rows] @ vector
+        sims = self._cosines(vector)
         same = np.frombuffer(self._row_langs, dtype=np.int8) == self._lang_codes.get(lang, -1)
         out = []
         for mask in (same, ~same):
@@ -280,6 +281,16 @@ class Knowledge:
             idx = int(np.argmax(masked))
             out.append((self.items[idx], float(sims[idx])))
         return out[0], out[1]
+
+    def _cosines(self, vector: np.ndarray) -> np.ndarray:
+        """The vector's cosine with every known sentence; the last answer is kept while the index is
+        unchanged, as a claim's verdict asks twice (closest overall, closest per language)."""
+        last = self._last_cosines
+        if last is not None and last[0] is vector and last[1] == self._rows:
+            return last[2]
+        sims = self._matrix[:self._rows] @ vector
+        self._last_cosines = (vector, self._rows, sims)  # holds the vector: its identity stays its own
+        return sims
 
     def unknown_numbers(self, terms: Terms) -> set[str]:
         return {n for n in terms.numbers if n not in self.df}
