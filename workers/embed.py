@@ -120,6 +120,7 @@ def _share_table(model: Any, folder: Path) -> None:
             fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
                 np.save(f, table, allow_pickle=False)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)  # readers see the whole file or none
         mapped = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as e:

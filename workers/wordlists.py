@@ -58,6 +58,7 @@ def _mapped(path: Path, build: Callable[[], Any], empty: Callable[[], Any]) -> A
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
             os.close(fd)
             trie.save(tmp)
+            os.chmod(tmp, 0o644)  # other users of a shared cache (a container's prebuilt one) read it
             os.replace(tmp, path)  # readers see the whole file or none
         except OSError as e:
             log.warning("word lists: cannot cache %s (%s); kept in memory", path, e)
