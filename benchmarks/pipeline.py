@@ -248,6 +248,7 @@ STAGES = {  # stage -> (module, attribute) wrapped with a CPU timer in the in-pr
     "reading (language, sentences, terms)": ("workers.pipeline", "read"),
     "sentence encoding (USE)": ("workers.embed", "UniversalSentenceEncoder.encode"),
     "dedup: MinHash signature and content hash": ("workers.dedup", "fingerprints"),
+    "dedup: MinHash signature alone (code before fingerprints)": ("workers.dedup", "signature"),
     "dedup: near-copy lookup": ("workers.dedup", "nearest_copy"),
     "relevance": ("workers.pipeline", "relevance"),
     "claims (judge)": ("workers.pipeline", "judge"),
