@@ -28,39 +28,33 @@ Crash safety without a work horse (README "Operations / reliability"):
   queue with one log line, neither failed nor counted as a retry.
 - An expected job failure (``ClaimwatchError``: a page timeout retried later) is one log line, not
   a traceback; latencies (queue wait, job time per function) go to ``cw:latency``.
-- Torch runs one intra-op thread: `run` starts one worker per core.
+- numpy's BLAS runs one thread (``claimwatch.cli`` sets it before numpy loads): `run` starts one
+  worker per core.
 """
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
+import logging
 import os
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # before anything imports torch (see the module doc)
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import redis
+from rq import SimpleWorker
+from rq.scheduler import RQScheduler
 
-import contextlib  # noqa: E402
-import faulthandler  # noqa: E402
-import logging  # noqa: E402
-import signal  # noqa: E402
-import sys  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-
-import redis  # noqa: E402
-from rq import SimpleWorker  # noqa: E402
-from rq.scheduler import RQScheduler  # noqa: E402
-
-from monitor.broker import connect, recover_jobs, worker_name  # noqa: E402
-from monitor.errors import ClaimwatchError  # noqa: E402
-from monitor.queue import queues  # noqa: E402
-from monitor.settings import Settings  # noqa: E402
-from monitor.store import Store  # noqa: E402
-from workers import interrupt, jobs  # noqa: E402
-from workers.runtime import (
-    Context,  # noqa: E402
-    boot,  # noqa: E402
-)
+from monitor.broker import connect, recover_jobs, worker_name
+from monitor.errors import ClaimwatchError
+from monitor.queue import queues
+from monitor.settings import Settings
+from monitor.store import Store
+from workers import interrupt, jobs
+from workers.runtime import Context, boot
 
 log = logging.getLogger(__name__)
 

