@@ -130,8 +130,10 @@ def one_run(stage: Outlet, tmp: Path, redis_url: str, embeddings: str, workers: 
             rss.setdefault(r, []).append((c.rss_kb(p), c.proc_kb(p, "smaps_rollup", "Pss")))
         from monitor.store import Store
 
-        stats = Store(connect(redis_url)).metrics.stats()
-        return {"span": span, "articles": judged(redis_url), "complete": done, "cpu": used, "rss": rss,
+        store = Store(connect(redis_url))
+        stats, lat = store.metrics.stats(), store.metrics.latencies()
+        lock = {k: lat.get(f"novelty_lock_{k}", {}).get("sum", 0.0) for k in ("wait", "held")}
+        return {"lock": lock, "span": span, "articles": judged(redis_url), "complete": done, "cpu": used, "rss": rss,
                 "harness": harness, "statuses": {k.split(":", 1)[1]: v for k, v in stats.items()
                                                  if k.startswith("articles:")}}
     finally:
@@ -157,7 +159,9 @@ def report(rates: list[float], runs: dict[int, dict], articles: int) -> None:
                         for k, v in sorted(r["rss"].items()))
         print(f"\n{n} worker(s): {', '.join(f'{k} {v}' for k, v in sorted(r['statuses'].items()))}"
               f"{'' if r['complete'] else ' (INCOMPLETE)'}\n  CPU ms per article: {per}; the outlet "
-              f"(this process) {r['harness'] / r['articles'] * 1000:.1f}\n  memory after the burst: {mem}"
+              f"(this process) {r['harness'] / r['articles'] * 1000:.1f}; the watch's novelty lock held "
+              f"{r['lock']['held'] / r['articles'] * 1000:.1f} ms and waited "
+              f"{r['lock']['wait'] / r['articles'] * 1000:.1f} ms per article\n  memory after the burst: {mem}"
               f"\n  total RSS {sum(a for v in r['rss'].values() for a, _ in v) // 1024} MB, "
               f"PSS {sum(b for v in r['rss'].values() for _, b in v) // 1024} MB")
 
