@@ -85,17 +85,25 @@ def share_table(model: Any, folder: Path) -> None:
     if not isinstance(table, np.ndarray) or table.dtype != np.uint8 or table.ndim != 2:
         return
     path = folder / "table.npy"
-    try:
-        if not path.is_file():
+    mapped = _map(path)
+    if mapped is None or mapped.shape != table.shape or mapped.dtype != table.dtype:  # absent or damaged
+        try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
                 np.save(f, table, allow_pickle=False)
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)  # readers see the whole file or none
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as e:
-        log.warning("sentence encoder: cannot map its table from %s (%s); kept in memory", path, e)
-        return
-    if mapped.shape == table.shape and mapped.dtype == table.dtype:
+        except OSError as e:
+            log.warning("sentence encoder: cannot write its table to %s (%s); kept in memory", path, e)
+            return
+        mapped = _map(path)
+    if mapped is not None and mapped.shape == table.shape and mapped.dtype == table.dtype:
         model._backend.table = mapped
+
+
+def _map(path: Path) -> np.ndarray | None:
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):  # absent, cut short, not a .npy
+        return None

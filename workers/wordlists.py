@@ -50,19 +50,23 @@ def default_cache_dir() -> Path:
 
 
 def _mapped(path: Path, build: Callable[[], Any], empty: Callable[[], Any]) -> Any:
-    """The trie saved at ``path`` (built and saved first if absent), memory-mapped."""
-    if not path.is_file():
-        trie = build()
+    """The trie saved at ``path`` (built and saved first if absent or damaged), memory-mapped."""
+    if path.is_file():
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            os.close(fd)
-            trie.save(tmp)
-            os.chmod(tmp, 0o644)  # other users of a shared cache (a container's prebuilt one) read it
-            os.replace(tmp, path)  # readers see the whole file or none
-        except OSError as e:
-            log.warning("word lists: cannot cache %s (%s); kept in memory", path, e)
-            return trie
+            return empty().mmap(str(path))
+        except RuntimeError as e:  # a damaged file (a full disk, a copy cut short): built again
+            log.warning("word lists: %s is damaged (%s); building it again", path, e)
+    trie = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        os.close(fd)
+        trie.save(tmp)
+        os.chmod(tmp, 0o644)  # other users of a shared cache (a container's prebuilt one) read it
+        os.replace(tmp, path)  # readers see the whole file or none
+    except OSError as e:
+        log.warning("word lists: cannot cache %s (%s); kept in memory", path, e)
+        return trie
     return empty().mmap(str(path))
 
 

