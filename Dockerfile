@@ -14,7 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/claimwatch/bin:$PATH \
-    CLAIMWATCH_CONFIG=config/claimwatch.toml:config/docker.toml
+    CLAIMWATCH_CONFIG=config/claimwatch.toml:config/docker.toml \
+    XDG_CACHE_HOME=/opt/cache
 
 # tini as PID 1: passes SIGTERM on to `claimwatch run` and reaps the processes it leaves (RQ's
 # scheduler forks), so `docker run` needs no --init.
@@ -30,9 +31,13 @@ COPY pyproject.toml README.md ./
 COPY claimwatch ./claimwatch
 COPY monitor ./monitor
 COPY workers ./workers
+# The word lists and the encoder's table as memory-mapped files (workers.wordlists), built into the
+# image once (XDG_CACHE_HOME above) and shared by every worker: no build at each start, no 430 MB of
+# dicts per worker.
 RUN python3 -m venv /opt/claimwatch \
     && /opt/claimwatch/bin/pip install . \
-    && rm -rf build *.egg-info
+    && rm -rf build *.egg-info \
+    && /opt/claimwatch/bin/python -c "from workers.text import Analyzer; from workers import embed; Analyzer().load(); embed.load('use')"
 
 COPY config ./config
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -223,14 +224,39 @@ def start_worker(configs: list[Path], redis_url: str, *, burst: bool, cores: set
                             preexec_fn=pin(cores) if cores else None, start_new_session=True)
 
 
-def rss_kb(pid: int) -> int:
+def proc_kb(pid: int, file: str = "status", field: str = "VmRSS") -> int:
+    """A kB figure of /proc/PID/<file> (status: VmRSS; smaps_rollup: Pss), 0 when gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kb(pid: int) -> int:
+    return proc_kb(pid)
+
+
+def tree(pid: int) -> list[int]:
+    """The process and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children(p))
+    return out
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to a process group started with start_new_session; SIGKILL after 40 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def children(pid: int) -> list[int]:

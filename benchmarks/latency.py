@@ -17,7 +17,6 @@ import argparse
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -137,12 +136,7 @@ def run_claimwatch(stage: Stage, tmp: Path, embeddings: str, n: int) -> tuple[li
         time.sleep(1)
         return measure(stage, f"cw-{embeddings}-", n), workers
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        c.stop_group(proc)
 
 
 def main() -> int:

@@ -247,7 +247,8 @@ STAGES = {  # stage -> (module, attribute) wrapped with a CPU timer in the in-pr
     "extraction (trafilatura)": ("workers.fetch", "extract"),
     "reading (language, sentences, terms)": ("workers.pipeline", "read"),
     "sentence encoding (USE)": ("workers.embed", "UniversalSentenceEncoder.encode"),
-    "dedup: MinHash signature": ("workers.dedup", "signature"),
+    "dedup: MinHash signature and content hash": ("workers.dedup", "fingerprints"),
+    "dedup: MinHash signature alone (code before fingerprints)": ("workers.dedup", "signature"),
     "dedup: near-copy lookup": ("workers.dedup", "nearest_copy"),
     "relevance": ("workers.pipeline", "relevance"),
     "claims (judge)": ("workers.pipeline", "judge"),
@@ -302,15 +303,21 @@ def claims_stage(stage: Stage, config: Path, redis_url: str, sample: int) -> dic
     statuses: dict[str, int] = {}
     try:
         t0 = time.process_time()
+        judged, encoded = stages["claims (judge)"], stages["sentence encoding (USE)"]
+        with_encoding: list[float] = []  # per judged article: its claims stage and its encoding
         for e in entries:
+            j, n = len(judged), len(encoded)
             for a in pipeline.process_entry(e, ctx).assessments:
                 statuses[a.status] = statuses.get(a.status, 0) + 1
+            if len(judged) > j:
+                with_encoding.append(sum(judged[j:]) + sum(encoded[n:]))
         cpu = time.process_time() - t0
     finally:
         for u in reversed(undo):
             u()
     encoder = next(iter(ctx.knowledge.values())).encoder
-    return {"times": stages["claims (judge)"], "stages": stages, "statuses": statuses, "cpu": cpu,
+    return {"times": stages["claims (judge)"], "with_encoding": with_encoding, "stages": stages,
+            "statuses": statuses, "cpu": cpu,
             "articles": len(entries), "boot": boot_s, "encoder": getattr(encoder, "name", "none"),
             "known": sum(len(k.items) for k in ctx.knowledge.values())}
 
@@ -401,10 +408,9 @@ def main() -> int:
         if len(modes) == 2:
             off, auto = (c.median(inproc[m]["times"]) for m in modes)
             print(f"\nclaims stage with embeddings / without: {auto / off:.2f}x (median)")
-        for m in modes:  # the claims stage with its encoding: one encode call per relevant article
-            enc, judged = inproc[m]["stages"]["sentence encoding (USE)"], inproc[m]["times"]
-            if enc and len(enc) == len(judged):
-                both = [a + b for a, b in zip(enc, judged, strict=True)]
+        for m in modes:  # the claims stage with its encoding, per judged (relevant) article
+            both = inproc[m]["with_encoding"]
+            if both:
                 print(f"claims stage with sentence encoding, embeddings={m}: median {c.median(both) * 1000:.1f} ms, "
                       f"p95 {c.pct(both, 95) * 1000:.1f} ms per relevant article ({len(both)}; target <= 50 ms median)")
         return 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,15 +21,6 @@ import time
 from pathlib import Path
 
 import _common as c
-
-
-def tree(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(c.children(p))
-    return out
 
 
 def role(cmd: str) -> str:
@@ -65,16 +55,11 @@ def one_run(tmp: Path, embeddings: str, gets: list[float], base: str) -> dict[st
         ready = time.time() - t0
         time.sleep(1)
         rss: dict[str, list[int]] = {}
-        for pid in tree(proc.pid):
+        for pid in c.tree(proc.pid):
             rss.setdefault(role(c.cmdline(pid)), []).append(c.rss_kb(pid))
         return {"first_poll": first_poll, "ready": ready, "rss": rss}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        c.stop_group(proc)
 
 
 def main() -> int:

@@ -16,15 +16,23 @@ cannot work (``check`` on a missing file, ``--watch`` naming no watch).
 
 from __future__ import annotations
 
-import argparse
-import importlib.metadata
 import os
-import sys
-from pathlib import Path
 
-from monitor import logs
-from monitor.errors import ClaimwatchError, ConfigError, UsageError
-from monitor.settings import Settings, load
+# One BLAS thread per process, set before anything imports numpy: OpenBLAS otherwise starts a thread
+# per core in every process, and `run` starts one worker per core. Two workers' four threads on two
+# cores burnt 2.4x the CPU on the same matrix products, and two workers judged a burst no faster
+# than one (benchmarks/firehose.py). Set by the caller, these win.
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
+
+import argparse  # noqa: E402
+import importlib.metadata  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from monitor import logs  # noqa: E402
+from monitor.errors import ClaimwatchError, ConfigError, UsageError  # noqa: E402
+from monitor.settings import Settings, load  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:

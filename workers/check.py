@@ -46,7 +46,7 @@ def _print(a: Assessment, explain: bool) -> None:
 
 def main(settings: Settings, target: str, *, explain: bool = False, watch: str | None = None,
          redis_url: str | None = None) -> int:
-    ctx = boot(settings, None)
+    ctx = boot(settings, None, eager=False)  # load only what this page needs
     if redis_url:
         store = Store(connect(redis_url))
         for k in ctx.knowledge.values():
@@ -59,7 +59,9 @@ def main(settings: Settings, target: str, *, explain: bool = False, watch: str |
         if watch and w.name != watch:
             continue
         knowledge = ctx.knowledge[w.name]
-        if not redis_url or not knowledge.items:
+        # a page that names none of the watch's keywords is judged without its knowledge (nor its encoder)
+        named = ctx.queries[w.name].matches(f"{article.title}\n{article.text}")
+        if named and (not redis_url or not knowledge.items):
             for path in w.seed:
                 lang, sents = seed_sentences(Path(path).read_text(encoding="utf-8", errors="replace"), ctx.analyzer)
                 knowledge.add_records([KnownRecord(s, f"seed:{Path(path).name}", "seed", lang) for s in sents])

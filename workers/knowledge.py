@@ -10,7 +10,6 @@ when the watched events are in the news.
 
 from __future__ import annotations
 
-import functools
 import math
 from array import array
 from collections import Counter, defaultdict
@@ -20,7 +19,6 @@ from datetime import date
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from wordfreq import zipf_frequency
 
 from monitor.profile import term_stems
 from monitor.store import KnownRecord, Store
@@ -251,7 +249,7 @@ class Knowledge:
         if known not in self.df or not self.term_total:
             return False
         df = self.df[known] - self.offtopic[known]  # texts a user said were about something else do not count
-        return df > 0 and df / self.term_total >= TOPICAL_LIFT * _general_frequency(known, lang)
+        return df > 0 and df / self.term_total >= TOPICAL_LIFT * self.analyzer.general_frequency(known, lang)
 
     def topical_share(self, terms: Iterable[str], lang: str) -> float:
         """Of these distinct terms, the share that is characteristic of the watch's story."""
@@ -279,7 +277,3 @@ def day_of(value: str) -> date | None:
         return None
 
 
-@functools.lru_cache(maxsize=65536)
-def _general_frequency(term: str, lang: str) -> float:
-    """How often the word occurs in the language at large (wordfreq; words it does not list: 1e-8)."""
-    return 10 ** (max(zipf_frequency(term, lang), 1.0) - 9)

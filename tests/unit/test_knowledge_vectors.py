@@ -105,3 +105,20 @@ def test_a_sentence_that_is_no_claim_travels_without_a_vector() -> None:
     second = Knowledge("w", analyzer, second_enc)
     second.add_records([record])
     assert second_enc.encoded == 0  # and no encoding of it by another worker either
+
+
+def test_a_claims_two_lookups_share_one_product_until_the_index_grows() -> None:
+    enc = CountingEncoder()
+    k = Knowledge("w", Analyzer(("en",)), enc)
+    k.add("Officials said on Tuesday that a power station in Shebekino was damaged.", "en", "u", "article")
+    k.add("Губернатор сообщил во вторник, что электростанция повреждена.", "ru", "v", "article")
+    v = enc.encode(["Gladkov said on Monday that 70 fighters were killed."])[0]
+    best, best_sim = k.nearest_vector(v)
+    (same, same_sim), (other, other_sim) = k.nearest_vectors(v, "en")
+    assert best is not None and best_sim == max(same_sim, other_sim)
+    assert {best.text} <= {x.text for x in (same, other) if x is not None}
+    twin = "Gladkov said on Monday that 70 fighters were killed."
+    k.add(twin, "en", "w", "article", vector=v)  # the index grows: the next lookup sees the new row
+    near, sim = k.nearest_vector(v)
+    assert near is not None and near.text == twin and sim > 0.999
+    assert k.nearest_vectors(v, "en")[0][0].text == twin
