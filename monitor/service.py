@@ -80,7 +80,8 @@ def make_poller(settings: Settings, store: Store, connection: redis.Redis) -> Po
     """The poller, enqueueing entries, and closing digest periods as its loop turns (``monitor.digests``)."""
     alerts, entries = queues(connection)
     ident = _ident("poller")
-    flusher = Flusher(settings, store, lambda d, sink: enqueue_delivery(alerts, d, sink), ident=ident)
+    flusher = Flusher(settings, store, lambda d, sink: enqueue_delivery(alerts, d, sink), ident=ident,
+                      corroboration=lambda watch, item: store.claims.repeats(watch, item.claim.text))
     return Poller(settings, store, lambda e: enqueue_entry(entries, e), ident=ident, digests=flusher)
 
 

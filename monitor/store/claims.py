@@ -213,6 +213,15 @@ class Claims:
 
     # ------------------------------------------------------------------ reading (the desk)
 
+    def repeats(self, watch: str, text: str) -> int | None:
+        """How many later articles repeated the alerted claim ``text`` (None: no such claim recorded)."""
+        cid = claim_id(watch, text)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hexists(keys.claims(watch), cid)
+        pipe.llen(keys.claim_repeats(watch, cid))
+        recorded, n = pipe.execute()
+        return int(n) if recorded else None
+
     def count(self, watch: str) -> int:
         return int(self.client.hlen(keys.claims(watch)))
 

@@ -30,6 +30,9 @@ def test_a_claim_is_recorded_once_and_repeats_once_per_article(redis_client: red
         "Обстрел Шебекино в понедельник.": cid}
     assert claims.claims_of_article("w", "https://news.example/2") == [cid]
     assert claims.claims_of_article("w", "https://news.example/1") == [cid]
+    # what a digest says of it (``monitor.digests``: the poller's Flusher asks this)
+    assert claims.repeats("w", "Shelling hit Shebekino on Monday, officials said.") == 2
+    assert claims.repeats("w", "A claim never alerted.") is None
 
 
 def test_pages_newest_first_with_a_cursor_and_filters(redis_client: redis.Redis) -> None:
@@ -64,3 +67,22 @@ def test_a_page_lists_the_first_repeats_and_counts_them_all(redis_client: redis.
     assert len(listed["corroboration"]) == SHOWN and listed["summary"]["repeats"] == SHOWN + 20
     assert listed["summary"]["outlets"] == 7 and listed["summary"]["languages"] == ["en", "ru"]
     assert len(claims.get("w", cid)["corroboration"]) == SHOWN + 20  # type: ignore[index]
+
+
+def test_the_services_digests_count_each_claims_repeats(redis_client: redis.Redis) -> None:
+    from pathlib import Path
+
+    from monitor.models import Alert, Claim, items_of
+    from monitor.service import make_poller
+    from monitor.settings import load
+
+    store = Store(redis_client)
+    text = "Shelling hit Shebekino on Monday, officials said."
+    store.claims.record("w", text, None, _src(1), "a1")
+    store.claims.corroborate("w", claim_id("w", text), _src(2, "Agency"))
+    settings = load([Path(__file__).resolve().parents[2] / "config" / "claimwatch.toml"])
+    flusher = make_poller(settings, store, redis_client).digests
+    alert = Alert(id="a1", type="new_claims", watch="w", article_url="https://news.example/1", article_title="t",
+                  article_source="Wire", article_published=None, detected_at="2026-06-01T08:14:00+00:00", claims=(Claim(text=text),))
+    (item,) = items_of(alert)
+    assert flusher.corroboration("w", item) == 1  # the claim history's count, not "not recorded"
