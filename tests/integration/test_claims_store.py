@@ -83,6 +83,7 @@ def test_the_services_digests_count_each_claims_repeats(redis_client: redis.Redi
     settings = load([Path(__file__).resolve().parents[2] / "config" / "claimwatch.toml"])
     flusher = make_poller(settings, store, redis_client).digests
     alert = Alert(id="a1", type="new_claims", watch="w", article_url="https://news.example/1", article_title="t",
-                  article_source="Wire", article_published=None, detected_at="2026-06-01T08:14:00+00:00", claims=(Claim(text=text),))
+                  article_source="Wire", article_published=None, detected_at="2026-06-01T08:14:00+00:00",
+                  claims=(Claim(text=text),))
     (item,) = items_of(alert)
     assert flusher.corroboration("w", item) == 1  # the claim history's count, not "not recorded"
