@@ -19,12 +19,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from running import StageHandler  # noqa: I001 (tests/e2e is on sys.path under pytest)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -68,33 +69,21 @@ class Stage:
                 f"<link>{self.base}/</link><description>t</description>{items}</channel></rss>").encode()
 
 
-def _handler(stage: Stage) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _send(self, code: int, body: bytes, ctype: str) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+def _handler(stage: Stage) -> type[StageHandler]:
+    class Handler(StageHandler):  # quiet, HTTP/1.1, send()
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = self.path.split("?", 1)[0]
             if path == "/feed.xml":
-                self._send(200, stage.feed(), "application/rss+xml")
+                self.send(200, stage.feed(), "application/rss+xml")
             elif path in ARTICLES:
-                self._send(200, _page(*ARTICLES[path]), "text/html; charset=utf-8")
+                self.send(200, _page(*ARTICLES[path]), "text/html; charset=utf-8")
             else:
-                self._send(404, b"no", "text/plain")
+                self.send(404, b"no", "text/plain")
 
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             stage.alerts.append(json.loads(body))
-            self._send(204, b"", "text/plain")
+            self.send(204, b"", "text/plain")
 
     return Handler
 

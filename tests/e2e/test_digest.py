@@ -14,12 +14,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from running import StageHandler  # noqa: I001 (tests/e2e is on sys.path under pytest)
 from test_crash import ARTICLES, _leftovers, page  # noqa: I001 (tests/e2e is on sys.path under pytest)
 
 pytestmark = pytest.mark.e2e
@@ -50,33 +51,21 @@ class Stage:
 def stage() -> Iterator[Stage]:
     st = Stage()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _send(self, code: int, body: bytes, ctype: str) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(StageHandler):  # quiet, HTTP/1.1, send()
         def do_GET(self) -> None:  # noqa: N802
             if self.path == "/feed.xml":
                 st.polls += 1
-                self._send(200, st.feed(), "application/rss+xml")
+                self.send(200, st.feed(), "application/rss+xml")
             elif self.path.startswith("/articles/"):
-                self._send(200, page(self.path.rsplit("/", 1)[-1].removesuffix(".html")), "text/html; charset=utf-8")
+                self.send(200, page(self.path.rsplit("/", 1)[-1].removesuffix(".html")), "text/html; charset=utf-8")
             else:
-                self._send(404, b"no", "text/plain")
+                self.send(404, b"no", "text/plain")
 
         def do_POST(self) -> None:  # noqa: N802
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             with st.lock:
                 st.posts.append((dict(self.headers.items()), body))
-            self._send(204, b"", "text/plain")
+            self.send(204, b"", "text/plain")
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
