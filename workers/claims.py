@@ -94,7 +94,8 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
         else:
             if vector is not None and not vector.any():  # read as no claim beforehand (``candidates``)
                 vector = knowledge.encode([strip_dateline(sentence)])[0]
-            d = decide(terms_i, vector, knowledge, novelty, lang, source, record)
+            told = knowledge.day_index.days(sentence, source)  # the days it tells of
+            d = decide(terms_i, vector, knowledge, novelty, lang, source, record, told)
             if d.new and not d.brings and recaps(sentence, lang):
                 why = f"recaps an earlier report and brings no name or figure the watch lacks ({d.why})"
                 out.append(Verdict(sentence, "background", why, d.similarity, d.nearest, None, terms_i, d.signals))

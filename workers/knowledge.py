@@ -22,6 +22,8 @@ from rapidfuzz import fuzz, process
 
 from monitor.profile import term_stems
 from monitor.store import KnownRecord, Store
+from workers.day_index import DayIndex
+from workers.days import Day
 from workers.embed import Encoder
 from workers.lookup import Search
 from workers.text import Analyzer, Terms
@@ -66,6 +68,7 @@ class Knowledge:
         self.vectors = Vectors(encoder) if encoder is not None else None  # row i: items[i]'s meaning
         self._source_terms: dict[str, set[str]] = {}
         self._source_stems: dict[str, set[str]] = {}  # their first NAME_STEM letters (names across languages)
+        self.day_index = DayIndex()  # the days each text names (``workers.days``)
         self._sums = np.zeros(0)  # nearest()'s scratch, one float per sentence (not for two threads at once)
 
     # ------------------------------------------------------------------ building
@@ -79,6 +82,7 @@ class Knowledge:
         self.langs[lang] += 1
         self._source_terms.setdefault(source, set()).update(terms.all)
         self._source_stems.setdefault(source, set()).update(t[:NAME_STEM] for t in terms.all)
+        self.day_index.add(text, source)
         self.term_total += len(terms.content)
         for t in terms.all:
             self.postings[t].append(idx)
@@ -112,13 +116,14 @@ class Knowledge:
                                      self.analyzer.terms(rec.text, rec.lang).all)
                 self.skipped += 1
                 continue
-            self.add(rec.text, rec.lang, source, rec.kind,
-                     terms=self.analyzer.unpack(rec.terms), vector=None if vectors is None else vectors[i])
-            if rec.published and source in undated:
+            if rec.published and source in undated:  # (before add(): its days resolve by this date)
                 undated.discard(source)
                 day = day_of(rec.published)
                 if day:
                     self.dates.append(day)
+                    self.day_index.published(source, day)
+            self.add(rec.text, rec.lang, source, rec.kind,
+                     terms=self.analyzer.unpack(rec.terms), vector=None if vectors is None else vectors[i])
         if self._shelved:  # a fuzzy miss may match a word shelved since (also by add())
             self._misses.clear()
             self._shelved = False
@@ -182,6 +187,7 @@ class Knowledge:
             names=frozenset(self.canonical(t, name=True) for t in terms.names),
             numbers=terms.numbers,
             words=terms.words,
+            worded=frozenset(self.canonical(t, name=True) for t in terms.worded),
         )
 
     def nearest(self, terms: Terms, specifics_only: bool = False) -> tuple[KnownSentence | None, float]:
@@ -227,13 +233,15 @@ class Knowledge:
         """The known sentence closest in meaning (cosine of unit vectors), and that similarity."""
         return self._item(self.vectors.nearest(vector)) if self.vectors is not None else (None, 0.0)
 
-    def nearest_vectors(self, vector: np.ndarray | None, lang: str) -> tuple[tuple[KnownSentence | None, float],
-                                                                              tuple[KnownSentence | None, float]]:
+    def nearest_vectors(self, vector: np.ndarray | None, lang: str, claim_days: list[Day] | None = None
+                        ) -> tuple[tuple[KnownSentence | None, float], tuple[KnownSentence | None, float]]:
         """The known sentences closest in meaning in ``lang`` and in the other languages, each with
-        its cosine (a translation scores lower than a paraphrase: the two are weighed apart)."""
+        its cosine (a translation scores lower than a paraphrase: the two are weighed apart); with
+        ``claim_days``, only among the texts that name those days."""
         if self.vectors is None:
             return (None, 0.0), (None, 0.0)
-        same, other = self.vectors.nearest_by_lang(vector, lang)
+        allowed = self.day_index.rows_naming(claim_days) if claim_days else None
+        same, other = self.vectors.nearest_by_lang(vector, lang, allowed)
         return self._item(same), self._item(other)
 
     def _item(self, hit: tuple[int | None, float]) -> tuple[KnownSentence | None, float]:

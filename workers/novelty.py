@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.settings import NoveltySettings
+from workers.days import Day, describe
 from workers.knowledge import NAME_STEM, Knowledge, KnownSentence
 from workers.text import Terms
 
@@ -58,14 +59,20 @@ def specifics(terms: Terms) -> frozenset[str]:
 def _carries(known: KnownSentence | None, terms: Terms, knowledge: Knowledge, source: str, lang: str) -> bool:
     """Does the text the known sentence comes from (another text than the claim's) name every name
     and figure of the claim (a claim that names none brings nothing that text lacks)? Across
-    languages a name is matched by its first letters (Козинкой -> kozinkoy meets Kozinka)."""
+    languages a name is matched by its first letters (Козинкой -> kozinkoy meets Kozinka), and a
+    name that is also a word of its language ("Свобода России", "Минобороны") is translated, not
+    spelt alike: its meaning, weighed by the caller, stands for it, as long as the spelling confirms
+    some name or figure."""
     if known is None or known.source == source:
         return False
     have = knowledge.source_terms(known.source)
     if known.lang == lang:
         return specifics(terms) <= have
     stems = knowledge.source_stems(known.source)
-    return terms.numbers <= have and all(n[:NAME_STEM] in stems for n in terms.names)
+    spelt = {n for n in terms.names if n[:NAME_STEM] in stems}
+    if terms.names and not spelt and not terms.numbers:  # nothing its spelling confirms: meaning alone
+        return False
+    return terms.numbers <= have and terms.names - spelt <= terms.worded
 
 
 def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence | None,
@@ -104,14 +111,19 @@ def signals(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, lang:
 
 
 def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelty: NoveltySettings,
-           lang: str = "en", source: str = "", record: bool = False) -> Decision:
+           lang: str = "en", source: str = "", record: bool = False, days: list[Day] | None = None) -> Decision:
     """Known when one known sentence carries the claim: most of its weighted words (same language),
     or its meaning; or something close whose text already names all the claim names. Never known
-    when the claim brings a figure or a name the watch has never seen."""
+    when the claim brings a figure or a name the watch has never seen, nor by a known sentence whose
+    text never names the day the claim tells of (``workers.days``)."""
     speaks = knowledge.speaks(lang)
     lex, lex_sim = knowledge.nearest(terms, specifics_only=not speaks)
     sem, sem_sim = knowledge.nearest_vector(vector)
     ev = _Evidence(lex, lex_sim, sem, sem_sim)
+
+    def dated(known: KnownSentence | None) -> bool:  # its text names the claim's days (or it names none)
+        return known is None or not days or knowledge.day_index.names(days, known.source)
+
     near = sem or lex
     similarity = sem_sim if sem is not None else lex_sim
     nearest = near.text if near else None
@@ -130,7 +142,7 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
     # the closest in this language and the closest in another, each against its own bars
     candidates = [(k, sim, *_bars(knowledge, novelty, k, lang)[:2])
-                  for k, sim in knowledge.nearest_vectors(vector, lang) if k is not None]
+                  for k, sim in knowledge.nearest_vectors(vector, lang, days) if k is not None]
     translated = any(k.lang != lang and sim >= bar for k, sim, bar, _ in candidates)
     if new_names and not translated:  # (a translation's names are spelt, and inflected, otherwise)
         return verdict(True, f"names the watch has never seen: {', '.join(new_names)}", brings=True)
@@ -138,7 +150,7 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     # Prigozhin was in Belarus" shares most words with "Lukashenko has been president of Belarus");
     # in a language the encoder was not trained on, its meaning is no judge and words decide alone
     agrees = sem is None or sem_sim >= about_bar or not knowledge.encoder.reads(lang)
-    if speaks and lex_sim >= novelty.known_similarity and agrees:
+    if speaks and lex_sim >= novelty.known_similarity and agrees and dated(lex):
         return verdict(False, f"a known sentence says it ({ev.described()})")
     for k, sim, bar, _ in candidates:
         if sim >= bar:
@@ -149,8 +161,9 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     # "close" in words counts where the meaning is close too (with an encoder): names alone tie
     # "Putin said X" to any known text about Putin
     close_words = ((sem is None or sem_sim >= related_bar) and speaks and lex is not None
-                   and lex_sim >= novelty.known_similarity / 2)
+                   and lex_sim >= novelty.known_similarity / 2 and dated(lex))
     if (close_words and _carries(lex, terms, knowledge, source, lang)) or any(
             sim >= close and _carries(k, terms, knowledge, source, lang) for k, sim, _, close in candidates):
         return verdict(False, f"a known text names all it names, and says something close ({ev.described()})")
-    return verdict(True, f"no known sentence carries it ({ev.described()})")
+    other_day = f"; the nearest's text never names {describe(days)}" if days and near and not dated(near) else ""
+    return verdict(True, f"no known sentence carries it ({ev.described()}){other_day}")

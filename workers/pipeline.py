@@ -133,6 +133,7 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
     day = day_of(article.published) if article.published else None
     if day:
         knowledge.dates.append(day)
+    knowledge.day_index.published(article.url, day)
     verdicts = judge(r.sentences, r.lang, article.title, knowledge, analyzer, watch.novelty,
                      _year(article.published), article.url, terms=r.terms, vectors=r.vectors, record=record,
                      first_hand=article.first_hand)

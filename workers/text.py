@@ -24,8 +24,11 @@ from workers.lexicon import calendar_spans, is_calendar_word
 from workers.wordlists import Wordlists
 
 LANGUAGES = ("en", "ru", "uk")
-TERMS_FORMAT = 2  # bump when ``Analyzer.terms`` changes what it yields
+TERMS_FORMAT = 3  # bump when ``Analyzer.terms`` changes what it yields
 _LIBRARIES = ("simplemma", "stop-words", "anyascii")
+# a word this frequent (wordfreq's Zipf scale: once in 30,000 words) is everyday language, not a
+# name, when it opens a sentence ("Ранее", "Meanwhile"), even where the dictionary lacks it
+COMMON_ZIPF = 4.5
 _SEP = "\x1e"
 _UNPACKABLE = re.compile(r"[\s\x1e\x1f]|^#")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -43,6 +46,9 @@ class Terms:
     names: frozenset[str]
     numbers: frozenset[str]
     words: int  # word count, for the minimum claim length
+    # the names that are words of the language too ("Свобода", "Минобороны", "Kremlin"): another
+    # language translates them rather than spelling them alike (not packed: a claim's own analysis)
+    worded: frozenset[str] = frozenset()
 
     @property
     def all(self) -> frozenset[str]:
@@ -123,20 +129,21 @@ class Analyzer:
     def lemma(self, word: str, lang: str) -> str:
         return fold(self.wordlists.lemmatize(word, lang) if lang in self.languages else word)
 
-    def _analyse_word(self, word: str, lang: str) -> tuple[str, str, bool, bool] | None:
-        """(folded lemma, Latin spelling as a name, a dictionary word?, a month or weekday?), or None
-        for a stop word."""
+    def _analyse_word(self, word: str, lang: str) -> tuple[str, str, bool, bool, bool] | None:
+        """(folded lemma, Latin spelling as a name, a dictionary word?, a month or weekday?, a common
+        word of the language?), or None for a stop word."""
         w = _POSSESSIVE.sub("", word)
         folded = fold(w)
         if folded in _stopwords(lang) or len(folded) < 2:
             return None
         # one spelling across scripts: Гладков = gladkov
         return (self.lemma(w, lang), fold(anyascii(w)), self.wordlists.is_known(w.lower(), lang),
-                is_calendar_word(folded, w[:1].isupper()))
+                is_calendar_word(folded, w[:1].isupper()), self.wordlists.zipf(w.lower(), lang) >= COMMON_ZIPF)
 
     def terms(self, sentence: str, lang: str) -> Terms:
         content: set[str] = set()
         names: set[str] = set()
+        worded: set[str] = set()
         words = _WORD.findall(sentence)
         for i, w in enumerate(words):
             if not w.isalpha() and any(ch.isdigit() for ch in w):
@@ -144,13 +151,16 @@ class Analyzer:
             seen = self._word(w, lang)
             if seen is None:
                 continue
-            lemma, spelling, known, calendar = seen
+            lemma, spelling, known, calendar, common = seen
             if calendar:  # "June", "Tuesday", "мая": when, not who or what
                 continue
-            if w[0].isupper() and (i > 0 or not known):  # the first word is a name only if unknown
+            # the first word is a name only if neither the dictionary nor everyday use knows it ("Ранее")
+            if w[0].isupper() and (i > 0 or not (known or common)):
                 names.add(spelling)
+                if known:
+                    worded.add(spelling)
             content.add(lemma)
-        return Terms(frozenset(content), frozenset(names), figures(sentence), len(words))
+        return Terms(frozenset(content), frozenset(names), figures(sentence), len(words), frozenset(worded))
 
     def pack(self, terms: Terms) -> str | None:
         """``terms`` as one string for a known sentence's record, so other workers index it without

@@ -100,15 +100,18 @@ class Vectors:
         idx = int(np.argmax(sims))
         return idx, float(sims[idx])
 
-    def nearest_by_lang(self, vector: np.ndarray | None, lang: str) -> tuple[tuple[int | None, float],
-                                                                               tuple[int | None, float]]:
-        """The rows closest in meaning in ``lang`` and in the other languages, each with its cosine."""
+    def nearest_by_lang(self, vector: np.ndarray | None, lang: str, allowed: np.ndarray | None = None
+                        ) -> tuple[tuple[int | None, float], tuple[int | None, float]]:
+        """The rows closest in meaning in ``lang`` and in the other languages, each with its cosine
+        (among the ``allowed`` rows only, a boolean mask, when given)."""
         if vector is None or not self.rows:
             return (None, 0.0), (None, 0.0)
         sims = self._cosines(vector)
         same = np.frombuffer(self._row_langs, dtype=np.int8) == self._lang_codes.get(lang, -1)
         out: list[tuple[int | None, float]] = []
         for mask in (same, ~same):
+            if allowed is not None:
+                mask = mask & allowed[:self.rows]
             if not mask.any():
                 out.append((None, 0.0))
                 continue

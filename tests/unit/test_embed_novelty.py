@@ -4,6 +4,8 @@ story's words is worth a fetch."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from monitor.errors import ConfigError
@@ -11,7 +13,7 @@ from monitor.profile import admits, stems, term_stems
 from monitor.settings import NoveltySettings
 from workers import embed
 from workers.knowledge import Knowledge
-from workers.novelty import decide
+from workers.novelty import _carries, decide
 from workers.text import Analyzer
 
 SEED = [
@@ -122,3 +124,36 @@ def test_words_decide_alone_in_a_language_the_encoder_was_not_trained_on(analyze
                    "https://news.example/a")
         # trusted, a cosine of 0 vetoes the shared words; untrained, the words say it is known
         assert d.new is new, (reads, d.why)
+
+
+def test_a_claim_s_day_picks_the_nearest_known_text_that_names_it(analyzer: Analyzer, encoder) -> None:
+    """The closest known sentence whose text never names the claim's day is passed over for the
+    closest one whose text does (an earlier article that told the same day's news)."""
+    k = Knowledge("w", analyzer, encoder)
+    undated = "The mercenaries had pulled out of the city of Rostov-on-Don, the governor said."
+    k.add(undated, "en", "seed:s.txt", "seed")
+    k.day_index.published("https://news.example/sunday", date(2023, 6, 25))
+    told = "Wagner's fighters have left Rostov-on-Don, the region's governor, Vasily Golubev, said early on Sunday."
+    k.add(told, "en", "https://news.example/sunday", "article")
+    claim = "By early Sunday, the governor said, the mercenaries had pulled out of the city of Rostov-on-Don."
+    k.day_index.published("https://news.example/later", date(2023, 6, 28))
+    vector = encoder.encode([claim])[0]
+    assert k.nearest_vectors(vector, "en")[0][0].text == undated
+    assert k.nearest_vectors(vector, "en", k.day_index.days(claim, "https://news.example/later"))[0][0].text == told
+
+
+def test_a_name_that_is_a_word_is_translated_not_spelt_alike(analyzer: Analyzer, encoder) -> None:
+    """Across languages the known text need not spell "Свобода России" as it spells "Kozinka"; a claim
+    whose only names are such words is left to its meaning."""
+    k = Knowledge("w", analyzer, encoder)
+    for s in ("The Freedom of Russia Legion said it had crossed the border and captured the village of Kozinka.",
+              *SEED):
+        k.add(s, "en", "seed:s.txt", "seed")
+    terms = analyzer.terms("Легион «Свобода России» заявил, что захватил село Козинка.", "ru")
+    assert {"svoboda", "rossii"} <= terms.worded and "kozinka" not in terms.worded
+    known = k.items[0]
+    assert _carries(known, k.normalise(terms), k, "https://news.example/ru", "ru")
+    only_words = analyzer.terms("«Свобода России» заявила, что перешла границу.", "ru")
+    assert not _carries(known, k.normalise(only_words), k, "https://news.example/ru", "ru")
+    elsewhere = analyzer.terms("Легион «Свобода России» заявил, что захватил село Глотово.", "ru")
+    assert not _carries(known, k.normalise(elsewhere), k, "https://news.example/ru", "ru")

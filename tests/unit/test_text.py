@@ -182,3 +182,17 @@ def test_a_wire_dateline_is_not_what_the_report_says() -> None:
     assert strip_dateline("МОСКВА, 2 июня (ТАСС) — Боевики заявили об атаке.") == "Боевики заявили об атаке."
     assert strip_dateline("WASHINGTON (AP) — The US said it was watching.") == "The US said it was watching."
     assert strip_dateline("The UK said - in a note - that it was so.") == "The UK said - in a note - that it was so."
+
+
+@pytest.mark.parametrize(("sentence", "lang", "name"), [
+    ("Ранее лидер РДК Денис Капустин заявил об этом.", "ru", "ranee"),  # everyday, though no dictionary entry
+    ("Meanwhile the governor said nothing.", "en", "meanwhile"),
+])
+def test_an_everyday_word_opening_a_sentence_is_no_name(sentence: str, lang: str, name: str) -> None:
+    terms = Analyzer().terms(sentence, lang)
+    assert name not in terms.names
+    assert name not in terms.worded
+
+
+def test_a_rare_word_opening_a_sentence_is_a_name() -> None:
+    assert "gladkov" in Analyzer().terms("Гладков заявил об этом в понедельник.", "ru").names
