@@ -96,7 +96,7 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
                 vector = knowledge.encode([strip_dateline(sentence)])[0]
             told = knowledge.day_index.days(sentence, source)  # the days it tells of
             d = decide(terms_i, vector, knowledge, novelty, lang, source, record, told)
-            if d.new and not d.brings and recaps(sentence, lang):
+            if d.new and not d.brings and (recaps(sentence, lang) or knowledge.day_index.recaps(sentence, source)):
                 why = f"recaps an earlier report and brings no name or figure the watch lacks ({d.why})"
                 out.append(Verdict(sentence, "background", why, d.similarity, d.nearest, None, terms_i, d.signals))
             else:

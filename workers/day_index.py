@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 
-from workers.days import Day, carried, days
+from workers.days import Day, carried, days, only_earlier_months
 from workers.lexicon import strip_dateline
 
 
@@ -33,6 +33,10 @@ class DayIndex:
         """The days a sentence of ``source`` names, resolved by its published day where known (not
         its wire dateline's: the day the desk filed is not the day of what it tells)."""
         return days(strip_dateline(sentence), self._published.get(source))
+
+    def recaps(self, sentence: str, source: str) -> bool:
+        """Is the sentence dated by earlier months alone (``days.only_earlier_months``)?"""
+        return only_earlier_months(strip_dateline(sentence), self._published.get(source))
 
     def add(self, sentence: str, source: str) -> None:
         """The next known sentence (the next row)."""

@@ -47,6 +47,18 @@ _DAY_MONTH = re.compile(rf"(?<![\w.])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\
 _MONTH_DAY = re.compile(rf"(?<!\w)(?:{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?![\w.,]\d)"
                         r"(?:,?\s+(?P<y>(?:19|20)\d\d))?", re.IGNORECASE)
 
+# a month named alone, as a time: "in May", "в мае", "у травні" (English: after a preposition, so
+# "May" the verb is none); January first
+_MONTHS_IN = (
+    r"january|январе|січні", r"february|феврале|лютому", r"march|марте|березні", r"april|апреле|квітні",
+    r"may|мае|травні", r"june|июне|червні", r"july|июле|липні", r"august|августе|серпні",
+    r"september|сентябре|вересні", r"october|октябре|жовтні", r"november|ноябре|листопаді",
+    r"december|декабре|грудні",
+)
+_MONTH_ALONE = re.compile(r"(?<!\w)(?:in|since|during|by|until|early|late|mid|в|во|у|с|з|до)[\s-]+(?:"
+                          + "|".join(f"(?P<n{i}>{p})" for i, p in enumerate(_MONTHS_IN))
+                          + r")(?![\w-])(?!\s+\d)", re.IGNORECASE)
+
 Day = frozenset[str]
 
 
@@ -96,6 +108,28 @@ def days(sentence: str, published: date | None = None) -> list[Day]:
             continue
         out.append(_weekday_day(next(int(k[1:]) for k, v in m.groupdict().items() if v), published))
     return out
+
+
+def months_alone(sentence: str) -> list[int]:
+    """The months the sentence names as times without a day ("in May": 5), January being 1. An
+    English month must be capitalised."""
+    out = []
+    for m in _MONTH_ALONE.finditer(sentence):
+        name = next(k for k, v in m.groupdict().items() if v)
+        word = m.group(name)
+        if word[0].isascii() and not word[0].isupper():
+            continue
+        out.append(int(name[1:]) + 1)
+    return out
+
+
+def only_earlier_months(sentence: str, published: date | None) -> bool:
+    """Does the sentence date itself by months alone, each before the month it was published in
+    ("РДК ещё в мае заявлял" in a June article), and by no day? Such a time recaps."""
+    if published is None or days(sentence, published):
+        return False
+    months = months_alone(sentence)
+    return bool(months) and all(m < published.month for m in months)
 
 
 def carried(claim: list[Day], known: set[str]) -> bool:

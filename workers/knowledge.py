@@ -188,6 +188,7 @@ class Knowledge:
             numbers=terms.numbers,
             words=terms.words,
             worded=frozenset(self.canonical(t, name=True) for t in terms.worded),
+            lead=frozenset(self.canonical(t, name=True) for t in terms.lead),
         )
 
     def nearest(self, terms: Terms, specifics_only: bool = False) -> tuple[KnownSentence | None, float]:

@@ -72,7 +72,7 @@ def _carries(known: KnownSentence | None, terms: Terms, knowledge: Knowledge, so
     spelt = {n for n in terms.names if n[:NAME_STEM] in stems}
     if terms.names and not spelt and not terms.numbers:  # nothing its spelling confirms: meaning alone
         return False
-    return terms.numbers <= have and terms.names - spelt <= terms.worded
+    return terms.numbers <= have and terms.names - spelt <= terms.worded | terms.lead
 
 
 def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence | None,
@@ -138,7 +138,7 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
         return verdict(True, f"new figure(s) {', '.join(sorted(new_figures))}", brings=True)
     # names compare by spelling only within a language the watch reads (an inflected, transliterated
     # Кремля is not Kremlin); across languages, meaning and figures decide
-    new_names = sorted(n for n in terms.names if n not in knowledge.df) if speaks else []
+    new_names = sorted(n for n in terms.names - terms.lead if n not in knowledge.df) if speaks else []
     known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
     # the closest in this language and the closest in another, each against its own bars
     candidates = [(k, sim, *_bars(knowledge, novelty, k, lang)[:2])

@@ -46,9 +46,12 @@ class Terms:
     names: frozenset[str]
     numbers: frozenset[str]
     words: int  # word count, for the minimum claim length
-    # the names that are words of the language too ("Свобода", "Минобороны", "Kremlin"): another
-    # language translates them rather than spelling them alike (not packed: a claim's own analysis)
+    # the names that are words of the language too ("Свобода", "Минобороны", "Wagner"): another
+    # language translates them rather than spelling them alike
     worded: frozenset[str] = frozenset()
+    # the first word, taken for a name as neither the dictionary nor everyday use knows it: it may be
+    # a word all the same ("Антипутінські"), so it never makes a claim new on its own
+    lead: frozenset[str] = frozenset()
 
     @property
     def all(self) -> frozenset[str]:
@@ -144,6 +147,7 @@ class Analyzer:
         content: set[str] = set()
         names: set[str] = set()
         worded: set[str] = set()
+        lead: set[str] = set()
         words = _WORD.findall(sentence)
         for i, w in enumerate(words):
             if not w.isalpha() and any(ch.isdigit() for ch in w):
@@ -159,8 +163,11 @@ class Analyzer:
                 names.add(spelling)
                 if known:
                     worded.add(spelling)
+                elif i == 0:  # capitalised as the first word: a name, or a word the dictionary lacks
+                    lead.add(spelling)
             content.add(lemma)
-        return Terms(frozenset(content), frozenset(names), figures(sentence), len(words), frozenset(worded))
+        return Terms(frozenset(content), frozenset(names), figures(sentence), len(words), frozenset(worded),
+                     frozenset(lead))
 
     def pack(self, terms: Terms) -> str | None:
         """``terms`` as one string for a known sentence's record, so other workers index it without
@@ -169,22 +176,28 @@ class Analyzer:
         if any(not t or _UNPACKABLE.search(t) for g in (content, terms.names, terms.numbers) for t in g):
             return None
         at = {t: i for i, t in enumerate(content)}  # a name spelled as a content term: its position
-        names = sorted(f"#{at[n]}" if n in at else n for n in terms.names)
-        return _SEP.join([self.terms_version, " ".join(content), " ".join(names), " ".join(sorted(terms.numbers)),
-                          str(terms.words)])
+        names = sorted(terms.names)
+        named = {t: i for i, t in enumerate(names)}  # the worded and lead names: their positions there
+        return _SEP.join([self.terms_version, " ".join(content),
+                          " ".join(f"#{at[n]}" if n in at else n for n in names), " ".join(sorted(terms.numbers)),
+                          str(terms.words), " ".join(str(named[n]) for n in sorted(terms.worded)),
+                          " ".join(str(named[n]) for n in sorted(terms.lead))])
 
     def unpack(self, packed: str | None) -> Terms | None:
         """The terms ``pack`` made with this same analysis, else None (the text is analysed again)."""
         parts = packed.split(_SEP) if packed else []
-        if len(parts) != 5 or parts[0] != self.terms_version or not parts[4].isdigit():
+        if len(parts) != 7 or parts[0] != self.terms_version or not parts[4].isdigit():
             return None
         content = parts[1].split(" ") if parts[1] else []
         try:
             names = [content[int(n[1:])] if n[:1] == "#" else n for n in parts[2].split(" ") if n]
+            worded = [names[int(i)] for i in parts[5].split(" ") if i]
+            lead = [names[int(i)] for i in parts[6].split(" ") if i]
         except (ValueError, IndexError):
             return None
         numbers = [n for n in parts[3].split(" ") if n]
-        return Terms(frozenset(content), frozenset(names), frozenset(numbers), int(parts[4]))
+        return Terms(frozenset(content), frozenset(names), frozenset(numbers), int(parts[4]), frozenset(worded),
+                     frozenset(lead))
 
 
 def _version(dist: str) -> str:

@@ -429,3 +429,13 @@ def test_a_restatement_whose_names_the_source_text_already_holds_is_known(analyz
 ])
 def test_background_that_looks_like_a_report(sentence: str, knowledge: Knowledge, analyzer: Analyzer) -> None:
     assert one(sentence, knowledge, analyzer).verdict == "background"
+
+
+def test_an_unknown_first_word_alone_does_not_make_a_claim_new(knowledge: Knowledge, analyzer: Analyzer) -> None:
+    """Capitalised as the first word, a word the dictionary lacks reads as a name; it may be an
+    adjective all the same, so it is not "a name the watch has never seen" (a name further on is)."""
+    base = "fighters said on Monday that 70 of them were killed near the village of Kozinka, Gladkov said."
+    v = one(f"Antiputinist {base}", knowledge, analyzer)
+    assert v.verdict == "known", v.reason
+    w = one(f"Antiputinist {base.replace('Kozinka', 'Glotovo')}", knowledge, analyzer)
+    assert w.verdict == "new" and "glotovo" in w.reason

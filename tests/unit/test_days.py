@@ -9,7 +9,7 @@ import pytest
 
 from monitor.settings import NoveltySettings
 from workers.claims import judge
-from workers.days import carried, days
+from workers.days import carried, days, months_alone, only_earlier_months
 from workers.knowledge import Knowledge
 from workers.text import Analyzer
 
@@ -96,3 +96,32 @@ def test_a_claim_told_of_another_day_than_the_known_report_is_new(analyzer: Anal
 def test_a_claim_of_the_known_report_s_day_is_known(claim: str, analyzer: Analyzer) -> None:
     k = _knowledge(analyzer)
     assert _one(claim, k, analyzer, "https://news.example/second", date(2023, 5, 26)).startswith("known")
+
+
+@pytest.mark.parametrize(("sentence", "months"), [
+    ("The RDK said in May that it had taken part.", [5]),
+    ("РДК ещё в мае заявлял, что участвовал во вторжении.", [5]),
+    ("У травні легіон заявив про рейд.", [5]),
+    ("Officials may say more in the coming days.", []),  # "may" the verb
+    ("The group said on May 22 that it had crossed.", []),  # a day, not a month alone
+])
+def test_months_named_alone(sentence: str, months: list[int]) -> None:
+    assert months_alone(sentence) == months
+
+
+def test_only_earlier_months_recap() -> None:
+    june = date(2023, 6, 5)
+    assert only_earlier_months("РДК ещё в мае заявлял, что участвовал во вторжении.", june)
+    assert not only_earlier_months("РДК в июне заявил, что участвовал во вторжении.", june)  # this month
+    assert not only_earlier_months("The RDK said on Sunday it had fought there in May.", june)  # a day of its own
+    assert not only_earlier_months("РДК ещё в мае заявлял об этом.", None)  # no published day: no rule
+
+
+def test_a_claim_dated_by_an_earlier_month_alone_is_a_recap(analyzer: Analyzer) -> None:
+    k = _knowledge(analyzer)
+    url, published = "https://news.example/june", date(2023, 6, 5)
+    recap = "Officials said in May that evacuation buses were waiting for families near the border."
+    assert _one(recap, k, analyzer, url, published).startswith("background")
+    assert _one(recap.replace("in May", "on Sunday"), k, analyzer, url + "1", published).startswith("new")
+    news = "Officials said in May that evacuation buses were waiting for families near Glotovo."
+    assert _one(news, k, analyzer, url + "2", published).startswith("new")  # a place the watch never saw

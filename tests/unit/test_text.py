@@ -194,5 +194,8 @@ def test_an_everyday_word_opening_a_sentence_is_no_name(sentence: str, lang: str
     assert name not in terms.worded
 
 
-def test_a_rare_word_opening_a_sentence_is_a_name() -> None:
-    assert "gladkov" in Analyzer().terms("Гладков заявил об этом в понедельник.", "ru").names
+def test_a_rare_word_opening_a_sentence_is_a_name_but_maybe_a_word() -> None:
+    terms = Analyzer().terms("Гладков заявил об этом в понедельник.", "ru")
+    assert "gladkov" in terms.names and terms.lead == {"gladkov"}
+    terms = Analyzer().terms("Антипутінські загони, за словами Гладкова, атакували Козинку.", "uk")
+    assert terms.lead == {"antiputins'ki"} and "kozinku" in terms.names - terms.lead
