@@ -26,6 +26,7 @@ from workers.day_index import DayIndex
 from workers.days import Day
 from workers.embed import Encoder
 from workers.lookup import Search
+from workers.name_keys import NameKeys
 from workers.text import Analyzer, Terms
 from workers.vectors import Vectors
 
@@ -68,6 +69,7 @@ class Knowledge:
         self.vectors = Vectors(encoder) if encoder is not None else None  # row i: items[i]'s meaning
         self._source_terms: dict[str, set[str]] = {}
         self._source_stems: dict[str, set[str]] = {}  # their first NAME_STEM letters (names across languages)
+        self.name_keys = NameKeys()  # the names it knows, by their keys across transliterations
         self.day_index = DayIndex()  # the days each text names (``workers.days``)
         self._sums = np.zeros(0)  # nearest()'s scratch, one float per sentence (not for two threads at once)
 
@@ -92,6 +94,7 @@ class Knowledge:
         for t in terms.names:
             if not self.name_counts[t]:
                 self._shelve(t, name=True)
+                self.name_keys.add(t)
             self.name_counts[t] += 1
         if self.vectors is not None:
             self.vectors.add(text, lang, vector)

@@ -8,7 +8,8 @@ events is told in a good share of topical terms; an unrelated story that merely 
 ("Raid", "Legion", a submarine named Belgorod) is not, however much the knowledge grows. The score
 is the share of the article's distinct content lemmas that are topical; ``novelty.relevance`` is
 the bar. In a language the watch hardly knows yet, the share of its names (transliterated) that
-the watch knows stands in, when it shares two of them at least.
+the watch knows stands in (in its spelling or in another transliteration: Бєлгородщину meets
+Belgorod, ``workers.name_keys``), when it shares two of them at least.
 
 Time: events are in the news for a while. When the watch names its ``event_dates``, those and the
 published dates of the articles it accepted since say when; an article published well before them
@@ -23,6 +24,7 @@ from datetime import date, timedelta
 
 from monitor.settings import WatchSettings
 from workers.knowledge import Knowledge, day_of
+from workers.name_keys import name_key
 from workers.text import Terms
 
 MIN_SHARED_NAMES = 2  # in a language the watch hardly reads: names it knows that an article must share
@@ -34,10 +36,12 @@ def relevance(sentence_terms: Iterable[Terms], knowledge: Knowledge, lang: str) 
     if knowledge.speaks(lang):
         return knowledge.topical_share((t for terms in sentence_terms for t in terms.content), lang)
     names = {t for terms in sentence_terms for t in terms.names}
+    # a name it knows, in the same spelling (fuzzily) or another transliteration (``name_keys``)
     canon = {n: knowledge.canonical(n, name=True) for n in names}
-    known = {n for n, c in canon.items() if c in knowledge.name_counts}
+    known = {n: name_key(c) or c[:5] for n, c in canon.items()
+             if c in knowledge.name_counts or knowledge.name_keys.match(n)}
     # one shared name (in any of its forms: Белгород, Белгородской) is a namesake, not the story
-    if len({canon[n][:5] for n in known}) < MIN_SHARED_NAMES:
+    if len(set(known.values())) < MIN_SHARED_NAMES:
         return 0.0
     return len(known) / len(names)
 

@@ -75,3 +75,16 @@ def test_in_a_language_the_watch_hardly_reads_one_shared_name_is_a_namesake(anal
     two = [analyzer.terms("Губернатор Гладков сообщил, что бои шли в Грайвороне и Белгороде.", "ru")]
     assert relevance(one, k, "ru") == 0.0
     assert relevance(two, k, "ru") > 0.5
+
+
+def test_in_a_language_the_watch_hardly_reads_names_meet_across_transliterations(analyzer: Analyzer) -> None:
+    """Ukrainian spells Белгород as Бєлгород (bielgorod), Путіна and Грайвороні in its own letters:
+    their consonant keys meet the English seed's Belgorod, Putin and Grayvoron."""
+    k = _seeded(analyzer)
+    uk = [analyzer.terms("Бійці зайшли на Бєлгородщину, а Путіна поінформували про бої в Грайвороні та "
+                         "Козинці, повідомили Денис Капустін і Ілля Пономарьов.", "uk")]
+    assert relevance(uk, k, "uk") >= 0.5
+    # one name, however spelt, is still a namesake
+    one = [analyzer.terms("У Бєлгороді та на Бєлгородщині пройшли змагання школярів з квадрокоптерів.", "uk")]
+    assert relevance(one, k, "uk") == 0.0
+
