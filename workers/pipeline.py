@@ -35,8 +35,8 @@ from workers.relevance import out_of_time, relevance
 from workers.text import Analyzer, Terms
 
 log = logging.getLogger(__name__)
-# An article no keyword of the watch names (kept by its learned profile, ``monitor.profile``) must be
-# this many times as topical as the relevance bar: without the user's word for it, more evidence.
+# An article whose title and summary name no keyword (kept by its learned profile, ``monitor.profile``)
+# must be this many times as topical as the relevance bar: its keyword is only in passing, so more evidence.
 LEARNED_RELEVANCE = 2.0
 
 
@@ -114,10 +114,12 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
            learned: bool = False, record: bool = False) -> Assessment:
     """Judge one article for one watch. Adds the article's sentences to ``knowledge`` if relevant.
 
-    ``learned``: the entry was kept by the watch's learned profile, not its keywords; its full text
-    need not name a keyword, and relevance decides as for any other."""
-    if not learned and not query.matches(f"{article.title}\n{article.text}"):
-        return Assessment(watch.name, "no_match", "the text does not match the watch's keywords")
+    ``learned``: the entry was kept by the watch's learned profile, not its keywords (its title and
+    summary name none). The profile only widens what is read: its text must still name a keyword,
+    as every article's must, and be twice as topical as ``novelty.relevance`` asks of the others."""
+    if not query.matches(f"{article.title}\n{article.text}"):
+        why = "the text does not match the watch's keywords" + (" (read for its learned terms)" if learned else "")
+        return Assessment(watch.name, "no_match", why)
     r = reading or read(article, analyzer)
     if r.relevance is not None and r.relevance[0] == knowledge.synced == knowledge.held:
         score = r.relevance[1]  # scored outside the lock against this very index
@@ -125,8 +127,9 @@ def assess(article: Article, watch: WatchSettings, knowledge: Knowledge, analyze
         score = relevance(r.terms, knowledge, r.lang)
     bar = watch.novelty.relevance * (LEARNED_RELEVANCE if learned else 1.0)
     if score < bar:
+        learnt = ", no keyword in its title" if learned else ""
         return Assessment(watch.name, "off_topic", f"{score:.0%} of its words topical for the watch "
-                          f"(< {bar:.0%}{', no keyword' if learned else ''}): another story", score, near[0])
+                          f"(< {bar:.0%}{learnt}): another story", score, near[0])
     elsewhen = out_of_time(article.published, watch, knowledge)
     if elsewhen:
         return Assessment(watch.name, "off_topic", f"another event: {elsewhen}", score, near[0])

@@ -88,3 +88,23 @@ def test_in_a_language_the_watch_hardly_reads_names_meet_across_transliterations
     one = [analyzer.terms("У Бєлгороді та на Бєлгородщині пройшли змагання школярів з квадрокоптерів.", "uk")]
     assert relevance(one, k, "uk") == 0.0
 
+
+
+def test_an_entry_read_for_its_learned_terms_must_still_name_a_keyword(analyzer: Analyzer) -> None:
+    """The learned profile widens what is read (a title and summary that name no keyword); the
+    article must name one somewhere all the same: another story told in the watch's words (the
+    mutiny of a group the raids' articles mentioned) is not read as this watch's."""
+    from monitor.filters import watch_query
+    from monitor.models import Article
+    from workers.pipeline import assess
+
+    watch = WatchSettings(name="w", keywords=["Belgorod", "Grayvoron"])
+    k = _seeded(analyzer)
+    body = ("Governor Vyacheslav Gladkov said on Tuesday that fighters who crossed from Ukraine had been pushed "
+            "back after shelling damaged houses in Kozinka, and the Freedom of Russia Legion said its units "
+            "would return.")
+    for text, status in ((body, "no_match"), (body.replace("Kozinka", "Kozinka near Grayvoron"), "new_claims")):
+        article = Article(url="https://news.example/a", title="Fighters pushed back", text=text, paragraphs=(text,),
+                          published="2023-05-24T10:00:00Z", language="en")
+        a = assess(article, watch, k, analyzer, watch_query(watch), learned=True)
+        assert a.status == status, a.reason
