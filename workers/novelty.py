@@ -58,16 +58,17 @@ def specifics(terms: Terms) -> frozenset[str]:
 
 def _carries(known: KnownSentence | None, terms: Terms, knowledge: Knowledge, source: str, lang: str) -> bool:
     """Does the text the known sentence comes from (another text than the claim's) name every name
-    and figure of the claim (a claim that names none brings nothing that text lacks)? Across
-    languages a name is matched by its first letters (Козинкой -> kozinkoy meets Kozinka), and a
-    name that is also a word of its language ("Свобода России", "Минобороны") is translated, not
-    spelt alike: its meaning, weighed by the caller, stands for it, as long as the spelling confirms
-    some name or figure."""
+    and figure of the claim (a claim that names none brings nothing that text lacks)? A name that is
+    also a word of its language is how a restatement words its subject ("British officials" for
+    "the UK's MoD", "Moscow" for the Kremlin) and need not be there. Across languages a name is
+    matched by its first letters (Козинкой -> kozinkoy meets Kozinka), and such word-names
+    ("Свобода России", "Минобороны") are translated, not spelt alike: there the spelling must
+    confirm some other name or figure."""
     if known is None or known.source == source:
         return False
     have = knowledge.source_terms(known.source)
     if known.lang == lang:
-        return specifics(terms) <= have
+        return terms.numbers <= have and terms.names - have <= terms.worded
     stems = knowledge.source_stems(known.source)
     spelt = {n for n in terms.names if n[:NAME_STEM] in stems}
     if terms.names and not spelt and not terms.numbers:  # nothing its spelling confirms: meaning alone
@@ -138,7 +139,7 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
         return verdict(True, f"new figure(s) {', '.join(sorted(new_figures))}", brings=True)
     # names compare by spelling only within a language the watch reads (an inflected, transliterated
     # Кремля is not Kremlin); across languages, meaning and figures decide
-    new_names = sorted(n for n in terms.names - terms.lead if n not in knowledge.df) if speaks else []
+    new_names = sorted(n for n in terms.names - terms.lead - terms.worded if n not in knowledge.df) if speaks else []
     known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
     # the closest in this language and the closest in another, each against its own bars
     candidates = [(k, sim, *_bars(knowledge, novelty, k, lang)[:2])

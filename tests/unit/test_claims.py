@@ -411,6 +411,10 @@ def test_a_restatement_whose_names_the_source_text_already_holds_is_known(analyz
     claim = "Peskov said on Monday that Putin had promised the saboteurs would be forced out."
     (v,) = judge([claim], "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/b")
     assert v.verdict == "known", v.reason  # every name is in the seed story, the words are close
+    # a name that is a word of the language ("Moscow" for the Kremlin) need not be in the story's text
+    (m,) = judge(["Peskov said on Monday that Moscow had vowed the saboteurs would be forced out."],
+                 "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/m")
+    assert m.verdict == "known", m.reason
     # the same sentence naming someone the story never named is new
     (w,) = judge(["Peskov said on Monday that Shoigu had promised the saboteurs would be forced out."],
                  "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/c")
@@ -439,3 +443,19 @@ def test_an_unknown_first_word_alone_does_not_make_a_claim_new(knowledge: Knowle
     assert v.verdict == "known", v.reason
     w = one(f"Antiputinist {base.replace('Kozinka', 'Glotovo')}", knowledge, analyzer)
     assert w.verdict == "new" and "glotovo" in w.reason
+
+
+def test_a_name_that_is_a_word_of_the_language_is_no_news_on_its_own(analyzer: Analyzer) -> None:
+    """"British officials" for "the UK's defence ministry", "Moscow's commanders" for "Russian
+    commanders": a name that is also a dictionary word (a nationality, a capital) is how a
+    restatement words its subject, not a name the story never had; a proper name still is."""
+    k = Knowledge("w", analyzer)
+    k.add("Russian commanders now face a dilemma between defending the border regions and reinforcing occupied "
+          "Ukraine, the UK's defence ministry said on Tuesday.", "en", "seed:story.txt", "seed")
+    claim = ("On Tuesday British officials said that Moscow's commanders now face a dilemma between defending the "
+             "border regions and reinforcing occupied Ukraine.")
+    (v,) = judge([claim], "en", TITLE, k, analyzer, NOVELTY, 2023, "https://news.example/b")
+    assert v.verdict == "known", v.reason
+    (w,) = judge([claim.replace("British officials", "Denis Kapustin")], "en", TITLE, k, analyzer, NOVELTY, 2023,
+                 "https://news.example/c")
+    assert w.verdict == "new" and "kapustin" in w.reason
