@@ -28,8 +28,8 @@ _EN_TIME = (
     rf"{_WEEKDAY} (?i:morning|afternoon|evening|night)|"
     r"(?i:today|tonight|yesterday|overnight|"
     r"this (?:morning|afternoon|evening|week|weekend)|last (?:night|week|weekend)|"
-    r"(?:earlier|later) (?:on|in|that|this|the same)|the same day|the next day|the day before|"
-    r"(?:a|one|two|three|four|five|six|seven) (?:days?|hours?|weeks?) (?:earlier|later|ago))|"
+    r"earlier (?:on|that|this|the same)|later (?:on|in|that|this|the same)|the same day|the next day|"
+    r"the day before|(?:a|one|two|three|four|five|six|seven) (?:days?|hours?|weeks?) (?:later|ago))|"
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}(?!\d)|"
     r"\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 )
@@ -75,9 +75,10 @@ _EARLIER["uk"] = _EARLIER["ru"]
 
 
 # Words that present a report as an earlier one, a recap of what was said before the news at hand
-# (not "earlier on Tuesday", "earlier this week": those date it, ``_EN_TIME``).
+# (not "earlier on Tuesday", "earlier this week": those date it, ``_EN_TIME``; but "two days earlier",
+# "earlier in the day" count back from the story's own events, not from the report's day).
 _RECAP = {
-    "en": _words(r"earlier(?! (?:on|in|that|this|the same|today))|previously|had (?:already|also) (?:said|reported)",
+    "en": _words(r"earlier(?! (?:on|that|this|the same|today))|previously|had (?:already|also) (?:said|reported)",
                  re.IGNORECASE),
     "ru": _words(r"ранее|прежде|до этого|раніше|до того|перед тим", re.IGNORECASE),
 }

@@ -113,6 +113,9 @@ def test_reported_uk_uses_the_shared_vocabulary() -> None:
     ("The group had previously claimed control of two villages.", "en"),
     ("Ранее РДК заявлял, что участвовал в рейде.", "ru"),
     ("Про запровадження режиму раніше повідомляла місцева влада.", "uk"),
+    # counted back from the story's own events, not dated from the report's day
+    ("Two days earlier the president had labelled the rebellion treason, officials said.", "en"),
+    ("Earlier in the day, armour had been seen rolling up the highway, witnesses said.", "en"),
 ])
 def test_recaps(sentence: str, lang: str) -> None:
     assert recaps(sentence, lang)
@@ -121,6 +124,7 @@ def test_recaps(sentence: str, lang: str) -> None:
 @pytest.mark.parametrize(("sentence", "lang"), [
     ("Earlier on Tuesday the governor said the town was shelled.", "en"),  # dated: the day's own news
     ("Earlier this week the governor said the town was shelled.", "en"),
+    ("Two days ago the governor said the town was shelled.", "en"),
     ("The governor said on Tuesday that the town was shelled.", "en"),
     ("Ранее во вторник губернатор заявил, что город обстреляли.", "ru"),
     ("Die Stadt wurde früher beschossen.", "de"),  # no vocabulary: no recap
