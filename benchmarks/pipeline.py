@@ -242,26 +242,30 @@ def bare_extract(stage: Stage, repeat: int = 1) -> tuple[float, int]:
     return best, len(bodies)
 
 
-STAGES = {  # stage -> (module, attribute) wrapped with a CPU timer in the in-process run
-    "page fetch (HTTP)": ("monitor.http", "fetch"),
-    "extraction (trafilatura)": ("workers.fetch", "extract"),
-    "reading (language, sentences, terms)": ("workers.pipeline", "read"),
-    "sentence encoding (USE)": ("workers.embed", "UniversalSentenceEncoder.encode"),
-    "dedup: MinHash signature and content hash": ("workers.dedup", "fingerprints"),
-    "dedup: MinHash signature alone (code before fingerprints)": ("workers.dedup", "signature"),
-    "dedup: near-copy lookup": ("workers.dedup", "nearest_copy"),
-    "relevance": ("workers.pipeline", "relevance"),
-    "claims (judge)": ("workers.pipeline", "judge"),
-    "knowledge sync": ("workers.knowledge", "Knowledge.sync"),
-    "Redis writes (register)": ("monitor.store.known", "KnownSentences.register"),
-}
+def _stages() -> dict[str, tuple[object, str]]:
+    """stage -> (module, attribute) wrapped with a CPU timer in the in-process run."""
+    from monitor import http
+    from monitor.store import known
+    from workers import dedup, embed, fetch, knowledge, pipeline
+
+    return {
+        "page fetch (HTTP)": (http, "fetch"),
+        "extraction (trafilatura)": (fetch, "extract"),
+        "reading (language, sentences, terms)": (pipeline, "read"),
+        "sentence encoding (USE)": (embed, "UniversalSentenceEncoder.encode"),
+        "dedup: MinHash signature and content hash": (dedup, "fingerprints"),
+        "dedup: MinHash signature alone (code before fingerprints)": (dedup, "signature"),
+        "dedup: near-copy lookup": (dedup, "nearest_copy"),
+        "relevance": (pipeline, "relevance"),
+        "claims (judge)": (pipeline, "judge"),
+        "knowledge sync": (knowledge, "Knowledge.sync"),
+        "Redis writes (register)": (known, "KnownSentences.register"),
+    }
 
 
-def _wrap(spec: tuple[str, str], into: list[float]):  # type: ignore[no-untyped-def]
+def _wrap(spec: tuple[object, str], into: list[float]):  # type: ignore[no-untyped-def]
     """Patch ``module.attr`` (dotted attributes allowed) with a CPU-timed wrapper; returns an undo."""
-    import importlib
-
-    target = importlib.import_module(spec[0])
+    target = spec[0]
     *path, name = spec[1].split(".")
     for part in path:
         target = getattr(target, part)
@@ -298,8 +302,9 @@ def claims_stage(stage: Stage, config: Path, redis_url: str, sample: int) -> dic
     t0 = time.monotonic()
     ctx = boot(settings, connect(redis_url))
     boot_s = time.monotonic() - t0
-    stages: dict[str, list[float]] = {k: [] for k in STAGES}
-    undo = [_wrap(spec, stages[k]) for k, spec in STAGES.items()]
+    specs = _stages()
+    stages: dict[str, list[float]] = {k: [] for k in specs}
+    undo = [_wrap(spec, stages[k]) for k, spec in specs.items()]
     statuses: dict[str, int] = {}
     try:
         t0 = time.process_time()
@@ -389,7 +394,7 @@ def main() -> int:
                 ["embeddings", "encoder", "relevant articles", "median ms", "p95 ms", "mean ms",
                  "known sentences at end", "boot s", "outcomes"], crow).print()
         srows = []
-        for name in STAGES:
+        for name in next(iter(inproc.values()))["stages"]:
             row = [name]
             for m in modes:
                 r = inproc[m]

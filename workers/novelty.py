@@ -56,36 +56,48 @@ def specifics(terms: Terms) -> frozenset[str]:
     return terms.names | terms.numbers
 
 
+def _spelt(known: KnownSentence, terms: Terms, knowledge: Knowledge) -> frozenset[str]:
+    """The claim's names that the known sentence's text spells alike, by their first letters
+    (Козинкой -> kozinkoy meets Kozinka): how a name is matched across languages."""
+    stems = knowledge.source_stems(known.source)
+    return frozenset(n for n in terms.names if n[:NAME_STEM] in stems)
+
+
 def _carries(known: KnownSentence | None, terms: Terms, knowledge: Knowledge, source: str, lang: str) -> bool:
     """Does the text the known sentence comes from (another text than the claim's) name every name
     and figure of the claim (a claim that names none brings nothing that text lacks)? A name that is
     also a word of its language is how a restatement words its subject ("British officials" for
     "the UK's MoD", "Moscow" for the Kremlin) and need not be there. Across languages a name is
-    matched by its first letters (Козинкой -> kozinkoy meets Kozinka), and such word-names
-    ("Свобода России", "Минобороны") are translated, not spelt alike: there the spelling must
-    confirm some other name or figure."""
+    matched by its spelling (``_spelt``), and such word-names ("Свобода России", "Минобороны") are
+    translated, not spelt alike (``_confirmed`` says whether the spelling ties the two at all)."""
     if known is None or known.source == source:
         return False
     have = knowledge.source_terms(known.source)
     if known.lang == lang:
         return terms.numbers <= have and terms.names - have <= terms.worded
-    stems = knowledge.source_stems(known.source)
-    spelt = {n for n in terms.names if n[:NAME_STEM] in stems}
-    if terms.names and not spelt and not terms.numbers:  # nothing its spelling confirms: meaning alone
-        return False
-    return terms.numbers <= have and terms.names - spelt <= terms.worded | terms.lead
+    return terms.numbers <= have and terms.names - _spelt(known, terms, knowledge) <= terms.worded | terms.lead
 
 
-def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence | None,
-          lang: str) -> tuple[float, float, float]:
-    """(known, close, about the same thing) cosine bars for a claim in ``lang`` against ``known``."""
+def _confirmed(known: KnownSentence, terms: Terms, knowledge: Knowledge, lang: str) -> bool:
+    """Can the known text be seen to name what the claim names: the same language, no name at all,
+    a name spelt alike or a figure? A claim whose names are all translated words ("Минобороны")
+    may name someone the known text does not; "close" across languages must then be closer."""
+    return known.lang == lang or not terms.names or bool(terms.numbers) or bool(_spelt(known, terms, knowledge))
+
+
+def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence | None, lang: str,
+          confirmed: bool = True) -> tuple[float, float, float]:
+    """(known, close, about the same thing) cosine bars for a claim in ``lang`` against ``known``;
+    ``confirmed``: something beyond meaning ties the two (``_confirmed``)."""
     encoder = knowledge.encoder
     if encoder is None or known is None:
         return 2.0, 2.0, 2.0
     cal = encoder.calibration
     scale = novelty.semantic_similarity / DEFAULT_SEMANTIC
-    same = known.lang == lang
-    known_bar, related_bar = (cal.known, cal.related) if same else (cal.known_across, cal.related_across)
+    if known.lang == lang:
+        known_bar, related_bar = cal.known, cal.related
+    else:
+        known_bar, related_bar = cal.known_across, cal.related_across if confirmed else cal.related_unspelt
     return min(0.999, known_bar * scale), min(0.999, related_bar * scale), min(0.999, cal.related_across * scale)
 
 
@@ -142,7 +154,7 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     new_names = sorted(n for n in terms.names - terms.lead - terms.worded if n not in knowledge.df) if speaks else []
     known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
     # the closest in this language and the closest in another, each against its own bars
-    candidates = [(k, sim, *_bars(knowledge, novelty, k, lang)[:2])
+    candidates = [(k, sim, *_bars(knowledge, novelty, k, lang, _confirmed(k, terms, knowledge, lang))[:2])
                   for k, sim in knowledge.nearest_vectors(vector, lang, days) if k is not None]
     translated = any(k.lang != lang and sim >= bar for k, sim, bar, _ in candidates)
     if new_names and not translated:  # (a translation's names are spelt, and inflected, otherwise)
