@@ -15,48 +15,21 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-_WEEKDAYS = (  # Monday first (date.weekday()); stems of English, Russian and Ukrainian
-    r"monday|понедельник\w*|понеділ\w*",
-    r"tuesday|вторник\w*|вівтор\w*",
-    r"wednesday|в\s+среду|в\s+середу|у\s+середу|среда|середа",
-    r"thursday|четверг\w*|четвер\w*",
-    r"friday|пятниц\w*|п['’]ятниц\w*",
-    r"saturday|суббот\w*|субот\w*",
-    r"sunday|воскресень\w*|неділ\w*",
-)
-_WEEKDAY = re.compile("|".join(f"(?P<w{i}>(?<!\\w)(?:{p})(?!\\w))" for i, p in enumerate(_WEEKDAYS)),
+from workers.lexicon import MONTHS, MONTHS_IN, WEEKDAYS
+
+_WEEKDAY = re.compile("|".join(f"(?P<w{i}>(?<!\\w)(?:{p})(?!\\w))" for i, p in enumerate(WEEKDAYS)),
                       re.IGNORECASE)
 
-_MONTHS = (  # January first; English names and abbreviations, Russian and Ukrainian genitives
-    r"jan(?:uary)?|январ[яь]|січ(?:ня|ень)",
-    r"feb(?:ruary)?|феврал[яь]|лют(?:ого|ий)",
-    r"mar(?:ch)?|марта?|берез(?:ня|ень)",
-    r"apr(?:il)?|апрел[яь]|квіт(?:ня|ень)",
-    r"may|мая|май|трав(?:ня|ень)",
-    r"june?|июн[яь]|черв(?:ня|ень)",
-    r"july?|июл[яь]|лип(?:ня|ень)",
-    r"aug(?:ust)?|августа?|серп(?:ня|ень)",
-    r"sep(?:t(?:ember)?)?|сентябр[яь]|верес(?:ня|ень)",
-    r"oct(?:ober)?|октябр[яь]|жовт(?:ня|ень)",
-    r"nov(?:ember)?|ноябр[яь]|листопада?",
-    r"dec(?:ember)?|декабр[яь]|груд(?:ня|ень)",
-)
-_MONTH = "|".join(f"(?P<m{i}>{p})" for i, p in enumerate(_MONTHS))
+_MONTH = "|".join(f"(?P<m{i}>{p})" for i, p in enumerate(MONTHS))
 _DAY_MONTH = re.compile(rf"(?<![\w.])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+(?:{_MONTH})\.?(?!\w)"
                         r"(?:,?\s+(?P<y>(?:19|20)\d\d))?", re.IGNORECASE)
 _MONTH_DAY = re.compile(rf"(?<!\w)(?:{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?![\w.,]\d)"
                         r"(?:,?\s+(?P<y>(?:19|20)\d\d))?", re.IGNORECASE)
 
 # a month named alone, as a time: "in May", "в мае", "у травні" (English: after a preposition, so
-# "May" the verb is none); January first
-_MONTHS_IN = (
-    r"january|январе|січні", r"february|феврале|лютому", r"march|марте|березні", r"april|апреле|квітні",
-    r"may|мае|травні", r"june|июне|червні", r"july|июле|липні", r"august|августе|серпні",
-    r"september|сентябре|вересні", r"october|октябре|жовтні", r"november|ноябре|листопаді",
-    r"december|декабре|грудні",
-)
+# "May" the verb is none)
 _MONTH_ALONE = re.compile(r"(?<!\w)(?:in|since|during|by|until|early|late|mid|в|во|у|с|з|до)[\s-]+(?:"
-                          + "|".join(f"(?P<n{i}>{p})" for i, p in enumerate(_MONTHS_IN))
+                          + "|".join(f"(?P<n{i}>{p})" for i, p in enumerate(MONTHS_IN))
                           + r")(?![\w-])(?!\s+\d)", re.IGNORECASE)
 
 Day = frozenset[str]

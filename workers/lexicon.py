@@ -127,12 +127,38 @@ def is_calendar_word(folded: str, capitalised: bool = True) -> bool:
     return (capitalised and folded in _EN_CALENDAR) or bool(_RU_CALENDAR.fullmatch(folded.replace("i", "і")))
 
 
-_MONTH_WORD = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-               r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|"
-               r"январ[яь]|феврал[яь]|марта?|апрел[яь]|мая|май|июн[яь]|июл[яь]|августа?|сентябр[яь]|"
-               r"октябр[яь]|ноябр[яь]|декабр[яь]|січ(?:ня|ень)|лют(?:ого|ий)|берез(?:ня|ень)|квіт(?:ня|ень)|"
-               r"трав(?:ня|ень)|черв(?:ня|ень)|лип(?:ня|ень)|серп(?:ня|ень)|верес(?:ня|ень)|жовт(?:ня|ень)|"
-               r"листопада?|груд(?:ня|ень))")
+# Numbered tables (January, Monday first) of the month and weekday words of the three languages, as
+# regular expressions; ``workers.days`` reads days off them, the patterns here only find dates.
+MONTHS = (  # English names and abbreviations, Russian and Ukrainian genitives and nominatives
+    r"jan(?:uary)?|январ[яь]|січ(?:ня|ень)",
+    r"feb(?:ruary)?|феврал[яь]|лют(?:ого|ий)",
+    r"mar(?:ch)?|марта?|берез(?:ня|ень)",
+    r"apr(?:il)?|апрел[яь]|квіт(?:ня|ень)",
+    r"may|мая|май|трав(?:ня|ень)",
+    r"june?|июн[яь]|черв(?:ня|ень)",
+    r"july?|июл[яь]|лип(?:ня|ень)",
+    r"aug(?:ust)?|августа?|серп(?:ня|ень)",
+    r"sep(?:t(?:ember)?)?|сентябр[яь]|верес(?:ня|ень)",
+    r"oct(?:ober)?|октябр[яь]|жовт(?:ня|ень)",
+    r"nov(?:ember)?|ноябр[яь]|листопада?",
+    r"dec(?:ember)?|декабр[яь]|груд(?:ня|ень)",
+)
+MONTHS_IN = (  # a month as a time: "in May", "в мае", "у травні" (locatives)
+    r"january|январе|січні", r"february|феврале|лютому", r"march|марте|березні", r"april|апреле|квітні",
+    r"may|мае|травні", r"june|июне|червні", r"july|июле|липні", r"august|августе|серпні",
+    r"september|сентябре|вересні", r"october|октябре|жовтні", r"november|ноябре|листопаді",
+    r"december|декабре|грудні",
+)
+WEEKDAYS = (  # the weekday as a time: "Thursday", "в четверг", "у середу"
+    r"monday|понедельник\w*|понеділ\w*",
+    r"tuesday|вторник\w*|вівтор\w*",
+    r"wednesday|в\s+среду|в\s+середу|у\s+середу|среда|середа",
+    r"thursday|четверг\w*|четвер\w*",
+    r"friday|пятниц\w*|п['’]ятниц\w*",
+    r"saturday|суббот\w*|субот\w*",
+    r"sunday|воскресень\w*|неділ\w*",
+)
+_MONTH_WORD = "(?:" + "|".join(MONTHS) + ")"
 _DATE = re.compile(
     rf"(?<!\w)(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
     rf"|{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
