@@ -41,15 +41,26 @@ class Decision:
     brings: bool = False  # new for a figure or a name the watch has never seen (not for wording alone)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Evidence:
     lex: KnownSentence | None
     lex_sim: float
     sem: KnownSentence | None
     sem_sim: float
+    best_part: float = 0.0  # the closest a part of a known sentence came (``part``), if closer than the whole
+
+    def part(self, known: KnownSentence, vector: np.ndarray | None, knowledge: Knowledge, words: int) -> float:
+        """The cosine between the claim (``words`` long) and the nearest part of ``known`` (``workers.clauses``)."""
+        if vector is None or knowledge.parts is None:
+            return 0.0
+        sim = knowledge.parts.closest(known.text, vector, words)
+        if sim > max(self.sem_sim, self.best_part):
+            self.best_part = sim
+        return sim
 
     def described(self) -> str:
-        return f"words {self.lex_sim:.2f}" + (f", meaning {self.sem_sim:.2f}" if self.sem is not None else "")
+        return (f"words {self.lex_sim:.2f}" + (f", meaning {self.sem_sim:.2f}" if self.sem is not None else "")
+                + (f", of a clause {self.best_part:.2f}" if self.best_part else ""))
 
 
 def specifics(terms: Terms) -> frozenset[str]:
@@ -85,6 +96,16 @@ def _confirmed(known: KnownSentence, terms: Terms, knowledge: Knowledge, lang: s
     return known.lang == lang or not terms.names or bool(terms.numbers) or bool(_spelt(known, terms, knowledge))
 
 
+def _part_close(ev: _Evidence, known: KnownSentence, vector: np.ndarray | None, knowledge: Knowledge, terms: Terms,
+                bar: float) -> bool:
+    """Is the claim close in meaning to a part of ``known``? The known sentence that carries a good
+    share of the claim's words may pack other facts beside the one the claim restates ("crossed the
+    border on 22 May, while also sending units into Grayvoron"): that part is what the claim's
+    meaning is weighed against (``workers.clauses``). Only for "close": a part's cosine is too easily
+    "about the same thing" to let shared words say "known" on their own."""
+    return ev.part(known, vector, knowledge, terms.words) >= bar
+
+
 def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence | None, lang: str,
           confirmed: bool = True) -> tuple[float, float, float]:
     """(known, close, about the same thing) cosine bars for a claim in ``lang`` against ``known``;
@@ -107,7 +128,8 @@ def signals(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, lang:
     speaks = knowledge.speaks(lang)
     lex, lex_sim = knowledge.nearest(terms) if speaks else (None, 0.0)
     _, spec_sim = knowledge.nearest(terms, specifics_only=True)
-    (same, same_sim), (other, other_sim) = knowledge.nearest_vectors(vector, lang)
+    same_hits, other_hits = knowledge.closest(vector, lang)
+    (same, same_sim), (other, other_sim) = (same_hits or [(None, 0.0)])[0], (other_hits or [(None, 0.0)])[0]
     spec = specifics(terms)
     best_sem = same if same_sim >= other_sim else other
     return {
@@ -154,8 +176,9 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     new_names = sorted(n for n in terms.names - terms.lead - terms.worded if n not in knowledge.df) if speaks else []
     known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
     # the closest in this language and the closest in another, each against its own bars
+    same, other = knowledge.closest(vector, lang, days)
     candidates = [(k, sim, *_bars(knowledge, novelty, k, lang, _confirmed(k, terms, knowledge, lang))[:2])
-                  for k, sim in knowledge.nearest_vectors(vector, lang, days) if k is not None]
+                  for k, sim in same + other]
     translated = any(k.lang != lang and sim >= bar for k, sim, bar, _ in candidates)
     if new_names and not translated:  # (a translation's names are spelt, and inflected, otherwise)
         return verdict(True, f"names the watch has never seen: {', '.join(new_names)}", brings=True)
@@ -173,8 +196,9 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
         return verdict(False, f"a known sentence (in another language) names all it names ({ev.described()})")
     # "close" in words counts where the meaning is close too (with an encoder): names alone tie
     # "Putin said X" to any known text about Putin
-    close_words = ((sem is None or sem_sim >= related_bar) and speaks and lex is not None
-                   and lex_sim >= novelty.known_similarity / 2 and dated(lex))
+    close_words = (speaks and lex is not None and lex_sim >= novelty.known_similarity / 2 and dated(lex)
+                   and (sem is None or sem_sim >= related_bar or _part_close(ev, lex, vector, knowledge, terms,
+                                                                          related_bar)))
     if (close_words and _carries(lex, terms, knowledge, source, lang)) or any(
             sim >= close and _carries(k, terms, knowledge, source, lang) for k, sim, _, close in candidates):
         return verdict(False, f"a known text names all it names, and says something close ({ev.described()})")

@@ -138,8 +138,8 @@ def test_a_claim_s_day_picks_the_nearest_known_text_that_names_it(analyzer: Anal
     claim = "By early Sunday, the governor said, the mercenaries had pulled out of the city of Rostov-on-Don."
     k.day_index.published("https://news.example/later", date(2023, 6, 28))
     vector = encoder.encode([claim])[0]
-    assert k.nearest_vectors(vector, "en")[0][0].text == undated
-    assert k.nearest_vectors(vector, "en", k.day_index.days(claim, "https://news.example/later"))[0][0].text == told
+    assert k.closest(vector, "en")[0][0][0].text == undated
+    assert k.closest(vector, "en", k.day_index.days(claim, "https://news.example/later"))[0][0][0].text == told
 
 
 def test_a_name_that_is_a_word_is_translated_not_spelt_alike(analyzer: Analyzer, encoder) -> None:
@@ -201,4 +201,20 @@ def test_close_across_languages_needs_more_meaning_when_no_name_is_spelt_alike(
     k.add(known, "en", "seed:s.txt", "seed", vector=enc.encode([known])[0])
     d = decide(k.normalise(analyzer.terms(claim, "ru")), enc.encode([claim])[0], k, NoveltySettings(), "ru",
                "https://news.example/ru")
+    assert d.new is new, d.why
+
+
+@pytest.mark.parametrize(("claim", "new"), [
+    # restates the part after the dateline-like opening: close to that part, though not to the whole
+    ('Its founder claims to command 25,000 men prepared to die, and calls the operation a "march of justice" '
+     "rather than a coup.", False),
+    # the same words, another fact: no part of the known sentence is close to it
+    ("Its founder claims that 25,000 men have gone back to their camps and that the march is over.", True),
+])
+def test_a_claim_may_restate_one_part_of_a_long_known_sentence(analyzer: Analyzer, encoder, claim: str,
+                                                               new: bool) -> None:
+    k = Knowledge("w", analyzer, encoder)
+    k.add('In a series of audio messages overnight, Prigozhin said 25,000 Wagner fighters were ready to die, and '
+          'described their move as a "march of justice" rather than a military coup.', "en", "seed:s.txt", "seed")
+    d = _judge(claim, "en", k, analyzer, encoder)
     assert d.new is new, d.why
