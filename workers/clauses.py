@@ -5,8 +5,8 @@ and overrun Kozinka on May 22, while also sending units into Grayvoron"); a late
 one of them alone ("It also claims to have dispatched units into Grayvoron"). A sentence vector
 averages its parts, so the restatement is far from the whole however close it is to the part. The
 parts are the runs of the sentence's clauses (split where a comma, semicolon, colon or dash meets
-the next word); a claim's meaning is compared with each run, and the closest counts as the known
-sentence's.
+the next word, and between the sentences of a quotation kept whole); a claim's meaning is compared
+with each run, and the closest counts as the known sentence's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import numpy as np
 if TYPE_CHECKING:
     from workers.embed import Encoder
 
-_BREAK = re.compile(r"[,;:]\s+|\s+[–—-]+\s+")
+# where a clause ends: a comma, semicolon, colon or dash before the next word, or the end of a sentence
+# that the splitter kept whole because it sits in a quotation ("“... their future. It’s time ...”")
+_BREAK = re.compile(r"[,;:]\s+|\s+[–—-]+\s+|(?<=[a-zа-яёіїєґ]{3}[.!?])[”\"»]?\s+(?=[“\"«]?[A-ZА-ЯЁІЇЄҐ])")
 MIN_WORDS = 4  # a clause shorter than this joins the one before it ("armoured vehicles among them")
 MOST_CLAUSES = 5  # beyond this, the shortest neighbours join: at most 14 runs a sentence
 

@@ -63,3 +63,11 @@ def test_a_claim_meets_the_nearest_part_long_enough_and_parts_are_encoded_once()
     # a claim more than twice as long as the part: the part cannot say all it says
     assert vectors.closest(PACKED, claim, words=20) == 0.0
     assert vectors.closest("One clause, no more.", claim, words=3) == 0.0
+
+
+def test_a_quotation_the_splitter_kept_whole_parts_at_its_sentences_not_at_abbreviations() -> None:
+    quoted = ("“But today it’s time for everyone to take responsibility for their future. "
+              "It’s time to put an end to the Kremlin’s dictatorship.”")
+    assert parts(quoted) == ["“But today it’s time for everyone to take responsibility for their future.",
+                             "It’s time to put an end to the Kremlin’s dictatorship.”"]
+    assert parts("U.S. officials said Mr. Putin was briefed by Gen. Gerasimov on Monday.") == []
