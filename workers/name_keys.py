@@ -16,6 +16,8 @@ _DIGRAPHS = (("shch", "s"), ("kh", "g"), ("zh", "z"), ("sh", "s"), ("ch", "c"), 
 _NOT_LATIN = re.compile(r"[^a-z]")
 _VOWELS = re.compile(r"[aeiouy]")
 _DOUBLED = re.compile(r"(.)\1+")
+STEM = 5  # letters a name and its inflected forms share at least (Козинка, Козинкой, Козинку)
+ENDING = 3  # letters an inflection may change at a name's end
 LONG = 4  # consonants of a key; a name with only three is matched on three (Moscow, Moskva)
 SHORT = 3  # fewer say too little (Rosii, Russia): no key
 
@@ -30,16 +32,23 @@ def name_key(name: str) -> str | None:
 
 
 class NameKeys:
-    """The keys of the names a watch knows."""
+    """The keys of the names a watch knows, and their stems."""
 
     def __init__(self) -> None:
         self._long: set[str] = set()
         self._short: set[str] = set()
+        self._stems: set[str] = set()  # every prefix of STEM letters or more of a known name
 
     def add(self, name: str) -> None:
         key = name_key(name)
         if key:
             (self._long if len(key) == LONG else self._short).add(key)
+        self._stems.update(name[:n] for n in range(STEM, len(name) + 1))
+
+    def inflects(self, name: str) -> bool:
+        """Is ``name`` a known name with another case ending, in one spelling (Kozinkoy for Kozinka,
+        Gladkova for Gladkov): all but its last ENDING letters, STEM at least, begin a known name?"""
+        return len(name) >= STEM and name[:max(STEM, len(name) - ENDING)] in self._stems
 
     def match(self, name: str) -> str | None:
         """The key by which ``name`` meets a known name, or None."""

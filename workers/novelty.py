@@ -173,7 +173,8 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
         return verdict(True, f"new figure(s) {', '.join(sorted(new_figures))}", brings=True)
     # names compare by spelling only within a language the watch reads (an inflected, transliterated
     # Кремля is not Kremlin); across languages, meaning and figures decide
-    new_names = sorted(n for n in terms.names - terms.lead - terms.worded if n not in knowledge.df) if speaks else []
+    new_names = sorted(n for n in terms.names - terms.lead - terms.worded  # (Козинкой is Козинка: ``inflects``)
+                       if n not in knowledge.df and not knowledge.name_keys.inflects(n)) if speaks else []
     known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
     # the closest in this language and the closest in another, each against its own bars
     same, other = knowledge.closest(vector, lang, days)

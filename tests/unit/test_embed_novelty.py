@@ -218,3 +218,15 @@ def test_a_claim_may_restate_one_part_of_a_long_known_sentence(analyzer: Analyze
           'described their move as a "march of justice" rather than a military coup.', "en", "seed:s.txt", "seed")
     d = _judge(claim, "en", k, analyzer, encoder)
     assert d.new is new, d.why
+
+
+@pytest.mark.parametrize(("claim", "new"), [
+    ("Гладков заявил во вторник, что легион установил контроль над Козинкой и вошёл в Грайворон.", False),
+    ("Гладков заявил во вторник, что легион установил контроль над Козинкой и Глотовом.", True),  # Глотово
+])
+def test_a_name_in_another_case_is_no_new_name(analyzer: Analyzer, encoder, claim: str, new: bool) -> None:
+    k = Knowledge("w", analyzer, encoder)
+    k.add("Губернатор Вячеслав Гладков сообщил во вторник, что легион установил контроль над селом Козинка "
+          "и вошёл в Грайворон.", "ru", "seed:s.txt", "seed")
+    d = _judge(claim, "ru", k, analyzer, encoder)
+    assert d.new is new, d.why

@@ -33,3 +33,19 @@ def test_a_name_of_too_few_consonants_has_no_key() -> None:
     keys = NameKeys()
     keys.add("rosii")
     assert keys.match("rosii") is None
+
+
+@pytest.mark.parametrize(("known", "seen", "inflected"), [
+    ("kozina", "kozinkoy", True),  # Козинкой, and the seed's Kozina
+    ("kozinka", "kozinku", True),
+    ("gladkov", "gladkova", True),
+    ("gladkov", "gladkovym", True),
+    ("kozinka", "kozin", True),
+    ("kozinka", "kozlov", False),  # the same first letters, another name
+    ("putin", "putilov", False),  # all but three letters must begin the known name
+    ("kiev", "kievu", False),  # shorter than a stem: spelt alike or not at all
+])
+def test_a_name_in_another_case_is_the_known_name(known: str, seen: str, inflected: bool) -> None:
+    keys = NameKeys()
+    keys.add(known)
+    assert keys.inflects(seen) is inflected
