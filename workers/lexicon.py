@@ -83,12 +83,28 @@ _RECAP = {
     "ru": _words(r"ранее|прежде|до этого|раніше|до того|перед тим", re.IGNORECASE),
 }
 _RECAP["uk"] = _RECAP["ru"]
+# A report in the past perfect ("On Saturday his office had said that ...") is earlier than the
+# story's present whatever day it names: the day dates that earlier report, not news at hand. Only
+# the sentence's own report counts: "he said he had warned them" reports now what was done before.
+# (Russian and Ukrainian have no such tense: "ранее", "до этого" mark it, ``_RECAP``.)
+_PERFECT_BEFORE = {"en": re.compile(r"(?<!\w)had (?:(?:already|also|earlier|previously) )?$", re.IGNORECASE)}
+
+
+def _earlier_report(sentence: str, lang: str) -> bool:
+    """Is the sentence's first reporting verb in the past perfect ("had said")?"""
+    if lang not in _PERFECT_BEFORE:
+        return False
+    first = _ANCHORS[lang][0].search(sentence)
+    return first is not None and bool(_PERFECT_BEFORE[lang].search(sentence[:first.start()]))
 
 
 def recaps(sentence: str, lang: str) -> bool:
-    """Does the sentence present itself as an earlier report (and give no day of its own)?"""
+    """Does the sentence present itself as an earlier report: its report in the past perfect, or a
+    recap word and no day of its own?"""
     if lang not in _RECAP:
         return False
+    if _earlier_report(sentence, lang):
+        return True
     return bool(_RECAP[lang].search(sentence)) and not _ANCHORS[lang][1].search(sentence)
 
 

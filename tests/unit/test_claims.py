@@ -116,6 +116,9 @@ def test_reported_uk_uses_the_shared_vocabulary() -> None:
     # counted back from the story's own events, not dated from the report's day
     ("Two days earlier the president had labelled the rebellion treason, officials said.", "en"),
     ("Earlier in the day, armour had been seen rolling up the highway, witnesses said.", "en"),
+    # its report in the past perfect: the day it names dates that earlier report
+    ("On Saturday his office had said that he negotiated with the rebels all day.", "en"),
+    ("The ministry had already announced on Friday that the case was closed.", "en"),
 ])
 def test_recaps(sentence: str, lang: str) -> None:
     assert recaps(sentence, lang)
@@ -128,6 +131,9 @@ def test_recaps(sentence: str, lang: str) -> None:
     ("The governor said on Tuesday that the town was shelled.", "en"),
     ("Ранее во вторник губернатор заявил, что город обстреляли.", "ru"),
     ("Die Stadt wurde früher beschossen.", "de"),  # no vocabulary: no recap
+    # the past perfect inside what is reported now ("said he had warned")
+    ("The president said on Monday he had warned the rebel leader that his men would be crushed.", "en"),
+    ("The Kremlin had its spokesman say on Monday that the talks were over.", "en"),
 ])
 def test_not_recaps(sentence: str, lang: str) -> None:
     assert not recaps(sentence, lang)
