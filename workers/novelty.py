@@ -2,16 +2,21 @@
 
 Signals, each comparable across watches:
 - **figures and names**: a figure or a name the watch has never seen makes a claim new ("39 killed"
-  after "70 killed"; a new spokesman, a new village). Dates are not figures (``workers.text``).
+  after "70 killed"; a new spokesman, a new village), not a known name in another case (Козинкой,
+  ``workers.name_keys``). Dates are not figures (``workers.text``).
 - **words**: the IDF-weighted share of the claim's content words that one known sentence carries
   (``novelty.known_similarity``); within one language only, since words do not cross languages.
 - **meaning**: the cosine of the two sentences' embeddings (``workers.embed``), in one vector space
   for English, Russian and Ukrainian. Each encoder brings its calibration (the cosine at which a
   sentence is a restatement, in one language and across languages, and the cosine of "about the
   same thing"), read off its behaviour on general text; ``novelty.semantic_similarity`` scales it.
+  A known sentence that packs several facts is also weighed by its parts (``workers.clauses``).
 - **the known text's specifics**: a claim close to a known sentence (about the same thing, or half
   the word bar) whose every name and figure that known text (another article, the seed) already
-  names restates that story: not a new fact.
+  names restates that story: not a new fact. Across languages, when that text spells none of the
+  claim's names and names none of its figures, it must be closer (``Calibration.related_unspelt``).
+- **the day**: a known text that never names the day the claim tells of carries nothing of it
+  (``workers.days``).
 """
 
 from __future__ import annotations
