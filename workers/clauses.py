@@ -56,9 +56,10 @@ def parts(sentence: str) -> list[str]:
 
 class PartVectors:
     """The vectors of known sentences' parts, encoded on first need and kept (a bounded cache: a
-    claim is compared with the parts of the few known sentences its verdict hangs on)."""
+    claim is compared with the parts of the few known sentences its verdict hangs on). Kept as
+    float16, as known vectors travel: 1,024 sentences of 2 to 14 parts take 2 to 15 MB with USE."""
 
-    def __init__(self, encoder: Encoder, size: int = 4096) -> None:
+    def __init__(self, encoder: Encoder, size: int = 1024) -> None:
         self.encoder = encoder
         self.size = size
         self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -71,7 +72,7 @@ class PartVectors:
         hit = self._cache.get(sentence)
         if hit is None:
             found = parts(sentence)
-            rows = self.encoder.encode(found) if found else np.zeros((0, 1), dtype=np.float32)
+            rows = (self.encoder.encode(found) if found else np.zeros((0, 1))).astype(np.float16)
             hit = rows, np.array([len(p.split()) for p in found], dtype=np.int32)
             self._cache[sentence] = hit
             if len(self._cache) > self.size:

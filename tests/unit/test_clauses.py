@@ -71,3 +71,19 @@ def test_a_quotation_the_splitter_kept_whole_parts_at_its_sentences_not_at_abbre
     assert parts(quoted) == ["“But today it’s time for everyone to take responsibility for their future.",
                              "It’s time to put an end to the Kremlin’s dictatorship.”"]
     assert parts("U.S. officials said Mr. Putin was briefed by Gen. Gerasimov on Monday.") == []
+
+
+def test_the_parts_kept_are_bounded_and_the_least_recently_used_go_first() -> None:
+    enc = _Counting()
+    vectors = PartVectors(enc, size=2)  # type: ignore[arg-type]
+    claim = np.zeros(enc.dim, dtype=np.float32)
+    sentences = [f"Sentence {i} has one clause here, and sentence {i} has a second one." for i in range(3)]
+    vectors.closest(sentences[0], claim, 4)
+    vectors.closest(sentences[1], claim, 4)
+    vectors.closest(sentences[0], claim, 4)  # used again: sentences[1] is now the oldest
+    vectors.closest(sentences[2], claim, 4)  # evicts sentences[1]
+    before = enc.encoded
+    vectors.closest(sentences[0], claim, 4)
+    assert enc.encoded == before
+    vectors.closest(sentences[1], claim, 4)
+    assert enc.encoded == before + 2
