@@ -20,7 +20,7 @@ from monitor.settings import NoveltySettings
 from workers.attribution import attribution
 from workers.knowledge import Knowledge
 from workers.lexicon import recaps, reported, strip_dateline
-from workers.novelty import decide
+from workers.novelty import decide, retold_source
 from workers.text import Analyzer, Terms, years
 
 
@@ -84,6 +84,7 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
     if vectors is None and knowledge.encoder is not None:
         wanted = candidates(sentences, raw, lang, title, analyzer, novelty, article_year, first_hand)
         vectors = knowledge.encode([strip_dateline(s) for s in sentences], wanted)
+    retold = retold_source(vectors, lang, knowledge, novelty)  # (before this article's sentences join)
     out: list[Verdict] = []
     for i, sentence in enumerate(sentences):
         vector = vectors[i] if vectors is not None else None
@@ -95,7 +96,7 @@ def judge(sentences: list[str], lang: str, title: str, knowledge: Knowledge, ana
             if vector is not None and not vector.any():  # read as no claim beforehand (``candidates``)
                 vector = knowledge.encode([strip_dateline(sentence)])[0]
             told = knowledge.day_index.days(sentence, source)  # the days it tells of
-            d = decide(terms_i, vector, knowledge, novelty, lang, source, record, told)
+            d = decide(terms_i, vector, knowledge, novelty, lang, source, record, told, retold)
             if d.new and not d.brings and (recaps(sentence, lang) or knowledge.day_index.recaps(sentence, source)):
                 why = f"recaps an earlier report and brings no name or figure the watch lacks ({d.why})"
                 out.append(Verdict(sentence, "background", why, d.similarity, d.nearest, None, terms_i, d.signals))

@@ -21,6 +21,7 @@ Signals, each comparable across watches:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,6 +128,33 @@ def _bars(knowledge: Knowledge, novelty: NoveltySettings, known: KnownSentence |
     return min(0.999, known_bar * scale), min(0.999, related_bar * scale), min(0.999, cal.related_across * scale)
 
 
+RETOLD_MIN = 3  # claims of an article close to one known text that make it a retelling of that text
+
+
+def retold_source(vectors: np.ndarray | None, lang: str, knowledge: Knowledge, novelty: NoveltySettings) -> str | None:
+    """The known text an article retells, if any: the one whose sentences are the closest, and
+    close, to RETOLD_MIN of its claims at least and to half of them (``vectors``: one row per
+    sentence, zero for a sentence that is no claim). A restatement of the seed retells it whole,
+    and a claim of it that is only about the same thing as the seed, naming nothing it lacks, is
+    one more of its facts in other words, not news."""
+    if vectors is None or knowledge.encoder is None:
+        return None
+    votes: Counter[str] = Counter()
+    claims = 0
+    for vector in vectors:
+        if not vector.any():
+            continue
+        claims += 1
+        same, other = knowledge.closest(vector, lang)
+        best = max(same + other, key=lambda hit: hit[1], default=None)
+        if best is not None and best[1] >= _bars(knowledge, novelty, best[0], lang)[1]:
+            votes[best[0].source] += 1
+    if not votes:
+        return None
+    text, count = votes.most_common(1)[0]
+    return text if count >= RETOLD_MIN and 2 * count >= claims else None
+
+
 def signals(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, lang: str,
             source: str) -> dict[str, float]:
     """Every signal of a claim against the watch's knowledge, each in [0, 1] or a small count."""
@@ -151,9 +179,11 @@ def signals(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, lang:
 
 
 def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelty: NoveltySettings,
-           lang: str = "en", source: str = "", record: bool = False, days: list[Day] | None = None) -> Decision:
+           lang: str = "en", source: str = "", record: bool = False, days: list[Day] | None = None,
+           retold: str | None = None) -> Decision:
     """Known when one known sentence carries the claim: most of its weighted words (same language),
-    or its meaning; or something close whose text already names all the claim names. Never known
+    or its meaning; or something close whose text already names all the claim names (in an article
+    that ``retold`` a known text, about the same thing as that text is close enough). Never known
     when the claim brings a figure or a name the watch has never seen, nor by a known sentence whose
     text never names the day the claim tells of (``workers.days``)."""
     speaks = knowledge.speaks(lang)
@@ -208,5 +238,12 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
     if (close_words and _carries(lex, terms, knowledge, source, lang)) or any(
             sim >= close and _carries(k, terms, knowledge, source, lang) for k, sim, _, close in candidates):
         return verdict(False, f"a known text names all it names, and says something close ({ev.described()})")
+    if retold is not None and (
+            (speaks and lex is not None and lex.source == retold and lex_sim >= novelty.known_similarity / 2
+             and dated(lex) and sem_sim >= about_bar and _carries(lex, terms, knowledge, source, lang))
+            or any(k.source == retold and sim >= about_bar and _carries(k, terms, knowledge, source, lang)
+                   for k, sim, _, _ in candidates)):
+        return verdict(False, f"the article retells a known text ({retold}), and this is about the same thing "
+                              f"and names nothing it lacks ({ev.described()})")
     other_day = f"; the nearest's text never names {describe(days)}" if days and near and not dated(near) else ""
     return verdict(True, f"no known sentence carries it ({ev.described()}){other_day}")

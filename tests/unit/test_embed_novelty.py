@@ -230,3 +230,50 @@ def test_a_name_in_another_case_is_no_new_name(analyzer: Analyzer, encoder, clai
           "и вошёл в Грайворон.", "ru", "seed:s.txt", "seed")
     d = _judge(claim, "ru", k, analyzer, encoder)
     assert d.new is new, d.why
+
+
+def test_an_article_retells_the_known_text_most_of_its_claims_are_close_to() -> None:
+    import numpy as np
+
+    from workers.novelty import RETOLD_MIN, retold_source
+
+    a = Analyzer(("en",))
+    seed = [f"Known sentence number {i} about the raid." for i in range(4)]
+    enc = _Placed({})
+    k = Knowledge("w", a, enc)
+
+    def vectors(cosines: list[float]):  # (claim i at cosine c to seed sentence i % 4; 0: no claim)
+        out = np.zeros((len(cosines), enc.dim), dtype=np.float32)
+        for i, c in enumerate(cosines):
+            if c:
+                out[i, 2 + i % 4], out[i, 1] = c, (1 - c * c) ** 0.5  # seed i is axis 2 + i
+        return out
+
+    for i, s in enumerate(seed):
+        v = np.zeros(8, dtype=np.float32)
+        v[2 + i] = 1.0
+        k.add(s, "en", "seed:s.txt", "seed", vector=v)
+    close = enc.calibration.related + 0.05
+    assert RETOLD_MIN == 3
+    assert retold_source(vectors([close, close, close, 0.0]), "en", k, NoveltySettings()) == "seed:s.txt"
+    # two are not a retelling, nor three of seven
+    assert retold_source(vectors([close, close, 0.0, 0.0]), "en", k, NoveltySettings()) is None
+    far = enc.calibration.related - 0.2
+    assert retold_source(vectors([close, close, close, far, far, far, far]), "en", k, NoveltySettings()) is None
+    assert retold_source(None, "en", k, NoveltySettings()) is None
+
+
+@pytest.mark.parametrize(("retold", "new"), [("seed:s.txt", False), (None, True), ("https://other.example/a", True)])
+def test_in_an_article_that_retells_a_known_text_about_the_same_thing_is_close_enough(
+        analyzer: Analyzer, retold: str | None, new: bool) -> None:
+    known = "The Legion claimed to have crossed the border and overrun Kozinka, while sending units into Grayvoron."
+    claim = "In the first raid, the Legion says, its fighters crossed on 22 May and pushed into Grayvoron."
+    enc = _Placed({claim: 0.5})
+    assert enc.calibration.related_across < 0.5 < enc.calibration.related  # about the same thing, not close
+    k = Knowledge("w", analyzer, enc)
+    k.add(known, "en", "seed:s.txt", "seed", vector=enc.encode([known])[0])
+    d = decide(k.normalise(analyzer.terms(claim, "en")), enc.encode([claim])[0], k, NoveltySettings(), "en",
+               "https://news.example/a", retold=retold)
+    assert d.new is new, d.why
+    if not new:
+        assert "retells a known text (seed:s.txt)" in d.why
