@@ -5,8 +5,9 @@ and reads as a report: it names a source or a time of its own (``workers.lexicon
 earlier years. Background ("X lies near the border", "the war began in 2022") is not news.
 A candidate is *new* when the watch's knowledge does not cover it: no known sentence carries most
 of its (IDF-weighted) terms, or it brings a figure the watch has never seen ("39 killed" after
-"70 killed"). Each judged sentence joins the knowledge at once, so an article never alerts the
-same fact twice. README "How novelty is decided" explains the knobs (``NoveltySettings``).
+"70 killed"). Before any is judged, the article is read whole for the known text it retells, if
+any (``novelty.retold_source``). Each judged sentence joins the knowledge at once, so an article
+never alerts the same fact twice. README "How novelty is decided" explains the knobs (``NoveltySettings``).
 """
 
 from __future__ import annotations
