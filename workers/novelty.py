@@ -133,7 +133,8 @@ RETOLD_MIN = 3  # claims of an article close to one known text that make it a re
 
 def retold_source(vectors: np.ndarray | None, lang: str, knowledge: Knowledge, novelty: NoveltySettings) -> str | None:
     """The known text an article retells, if any: the one whose sentences are the closest, and
-    close, to RETOLD_MIN of its claims at least and to half of them (``vectors``: one row per
+    close (as close as 1 pair in 100 of one story), to RETOLD_MIN of its claims at least and to
+    half of them (``vectors``: one row per
     sentence, zero for a sentence that is no claim). A restatement of the seed retells it whole,
     and a claim of it that is only about the same thing as the seed, naming nothing it lacks, is
     one more of its facts in other words, not news."""
@@ -147,7 +148,8 @@ def retold_source(vectors: np.ndarray | None, lang: str, knowledge: Knowledge, n
         claims += 1
         same, other = knowledge.closest(vector, lang)
         best = max(same + other, key=lambda hit: hit[1], default=None)
-        if best is not None and best[1] >= _bars(knowledge, novelty, best[0], lang)[1]:
+        # close as 1 pair in 100 of one story: "close" in one language, a translation across two
+        if best is not None and best[1] >= _bars(knowledge, novelty, best[0], lang)[0 if best[0].lang != lang else 1]:
             votes[best[0].source] += 1
     if not votes:
         return None

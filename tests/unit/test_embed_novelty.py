@@ -261,6 +261,16 @@ def test_an_article_retells_the_known_text_most_of_its_claims_are_close_to() -> 
     far = enc.calibration.related - 0.2
     assert retold_source(vectors([close, close, close, far, far, far, far]), "en", k, NoveltySettings()) is None
     assert retold_source(None, "en", k, NoveltySettings()) is None
+    # across languages a claim votes as a translation (1 in 100), not as "about the same thing"
+    across = Knowledge("w", a, enc)
+    for i, s in enumerate(seed):
+        v = np.zeros(8, dtype=np.float32)
+        v[2 + i] = 1.0
+        across.add(s, "ru", "seed:s.txt", "seed", vector=v)
+    loose = (enc.calibration.related_across + enc.calibration.known_across) / 2
+    assert retold_source(vectors([loose] * 3), "en", across, NoveltySettings()) is None
+    assert retold_source(vectors([enc.calibration.known_across + 0.05] * 3), "en", across,
+                         NoveltySettings()) == "seed:s.txt"
 
 
 @pytest.mark.parametrize(("retold", "new"), [("seed:s.txt", False), (None, True), ("https://other.example/a", True)])
