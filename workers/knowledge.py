@@ -239,16 +239,16 @@ class Knowledge:
         """The known sentence closest in meaning (cosine of unit vectors), and that similarity."""
         return self._item(self.vectors.nearest(vector)) if self.vectors is not None else (None, 0.0)
 
-    def closest(self, vector: np.ndarray | None, lang: str, claim_days: list[Day] | None = None, k: int = 1
-                ) -> tuple[list[tuple[KnownSentence, float]], list[tuple[KnownSentence, float]]]:
-        """The ``k`` known sentences closest in meaning in ``lang``, and the ``k`` in the other
-        languages, best first, each with its cosine (a translation scores lower than a paraphrase:
-        the two are weighed apart); with ``claim_days``, only among the texts that name those days."""
+    def nearest_vectors(self, vector: np.ndarray | None, lang: str, claim_days: list[Day] | None = None
+                        ) -> tuple[tuple[KnownSentence | None, float], tuple[KnownSentence | None, float]]:
+        """The known sentences closest in meaning in ``lang`` and in the other languages, each with
+        its cosine (a translation scores lower than a paraphrase: the two are weighed apart); with
+        ``claim_days``, only among the texts that name those days."""
         if self.vectors is None:
-            return [], []
+            return (None, 0.0), (None, 0.0)
         allowed = self.day_index.rows_naming(claim_days) if claim_days else None
-        same, other = self.vectors.nearest_by_lang(vector, lang, allowed, k)
-        return [(self.items[i], s) for i, s in same], [(self.items[i], s) for i, s in other]
+        same, other = self.vectors.nearest_by_lang(vector, lang, allowed)
+        return self._item(same), self._item(other)
 
     def _item(self, hit: tuple[int | None, float]) -> tuple[KnownSentence | None, float]:
         return (None, 0.0) if hit[0] is None else (self.items[hit[0]], hit[1])

@@ -146,11 +146,11 @@ def retold_source(vectors: np.ndarray | None, lang: str, knowledge: Knowledge, n
         if not vector.any():
             continue
         claims += 1
-        same, other = knowledge.closest(vector, lang)
-        best = max(same + other, key=lambda hit: hit[1], default=None)
+        (same, same_sim), (other, other_sim) = knowledge.nearest_vectors(vector, lang)
+        best, sim = (same, same_sim) if same_sim >= other_sim else (other, other_sim)
         # close as 1 pair in 100 of one story: "close" in one language, a translation across two
-        if best is not None and best[1] >= _bars(knowledge, novelty, best[0], lang)[0 if best[0].lang != lang else 1]:
-            votes[best[0].source] += 1
+        if best is not None and sim >= _bars(knowledge, novelty, best, lang)[0 if best.lang != lang else 1]:
+            votes[best.source] += 1
     if not votes:
         return None
     text, count = votes.most_common(1)[0]
@@ -163,8 +163,7 @@ def signals(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, lang:
     speaks = knowledge.speaks(lang)
     lex, lex_sim = knowledge.nearest(terms) if speaks else (None, 0.0)
     _, spec_sim = knowledge.nearest(terms, specifics_only=True)
-    same_hits, other_hits = knowledge.closest(vector, lang)
-    (same, same_sim), (other, other_sim) = (same_hits or [(None, 0.0)])[0], (other_hits or [(None, 0.0)])[0]
+    (same, same_sim), (other, other_sim) = knowledge.nearest_vectors(vector, lang)
     spec = specifics(terms)
     best_sem = same if same_sim >= other_sim else other
     return {
@@ -214,9 +213,8 @@ def decide(terms: Terms, vector: np.ndarray | None, knowledge: Knowledge, novelt
                        if n not in knowledge.df and not knowledge.name_keys.inflects(n)) if speaks else []
     known_bar, related_bar, about_bar = _bars(knowledge, novelty, sem, lang)
     # the closest in this language and the closest in another, each against its own bars
-    same, other = knowledge.closest(vector, lang, days)
     candidates = [(k, sim, *_bars(knowledge, novelty, k, lang, _confirmed(k, terms, knowledge, lang))[:2])
-                  for k, sim in same + other]
+                  for k, sim in knowledge.nearest_vectors(vector, lang, days) if k is not None]
     translated = any(k.lang != lang and sim >= bar for k, sim, bar, _ in candidates)
     if new_names and not translated:  # (a translation's names are spelt, and inflected, otherwise)
         return verdict(True, f"names the watch has never seen: {', '.join(new_names)}", brings=True)

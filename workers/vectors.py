@@ -100,23 +100,24 @@ class Vectors:
         idx = int(np.argmax(sims))
         return idx, float(sims[idx])
 
-    def nearest_by_lang(self, vector: np.ndarray | None, lang: str, allowed: np.ndarray | None = None,
-                        k: int = 1) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-        """The ``k`` rows closest in meaning in ``lang``, and the ``k`` in the other languages, each
-        best first with its cosine (among the ``allowed`` rows only, a boolean mask, when given)."""
+    def nearest_by_lang(self, vector: np.ndarray | None, lang: str, allowed: np.ndarray | None = None
+                        ) -> tuple[tuple[int | None, float], tuple[int | None, float]]:
+        """The rows closest in meaning in ``lang`` and in the other languages, each with its cosine
+        (among the ``allowed`` rows only, a boolean mask, when given)."""
         if vector is None or not self.rows:
-            return [], []
+            return (None, 0.0), (None, 0.0)
         sims = self._cosines(vector)
         same = np.frombuffer(self._row_langs, dtype=np.int8) == self._lang_codes.get(lang, -1)
-        out: list[list[tuple[int, float]]] = []
+        out: list[tuple[int | None, float]] = []
         for mask in (same, ~same):
             if allowed is not None:
                 mask = mask & allowed[:self.rows]
-            rows = np.flatnonzero(mask)
-            if len(rows) > k:
-                rows = rows[np.argpartition(-sims[rows], k - 1)[:k]]
-            best = rows[np.argsort(-sims[rows], kind="stable")]
-            out.append([(int(i), float(sims[i])) for i in best])
+            if not mask.any():
+                out.append((None, 0.0))
+                continue
+            masked = np.where(mask, sims, -2.0)
+            idx = int(np.argmax(masked))
+            out.append((idx, float(sims[idx])))
         return out[0], out[1]
 
 

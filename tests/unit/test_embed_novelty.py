@@ -138,8 +138,8 @@ def test_a_claim_s_day_picks_the_nearest_known_text_that_names_it(analyzer: Anal
     claim = "By early Sunday, the governor said, the mercenaries had pulled out of the city of Rostov-on-Don."
     k.day_index.published("https://news.example/later", date(2023, 6, 28))
     vector = encoder.encode([claim])[0]
-    assert k.closest(vector, "en")[0][0][0].text == undated
-    assert k.closest(vector, "en", k.day_index.days(claim, "https://news.example/later"))[0][0][0].text == told
+    assert k.nearest_vectors(vector, "en")[0][0].text == undated
+    assert k.nearest_vectors(vector, "en", k.day_index.days(claim, "https://news.example/later"))[0][0].text == told
 
 
 def test_a_name_that_is_a_word_is_translated_not_spelt_alike(analyzer: Analyzer, encoder) -> None:
